@@ -1,0 +1,1 @@
+#include "cpu-ops.h"
