@@ -88,6 +88,8 @@ void sc_net_init_glorot(ScNet *net, uint64_t seed, uint32_t net_id);
 
 /* Allocates activations for batches up to batch_capacity. */
 gboolean sc_net_prepare(ScNet *net, int batch_capacity, GError **error);
+/* Frees the activations (the parameters stay); prepare again before use. */
+void sc_net_release(ScNet *net);
 
 /* Runs the net on x (batch, in...) and returns its output (batch, out...),
  * owned by the net and valid until the next forward. x must stay valid

@@ -1,0 +1,306 @@
+/* A folder of images: one sub-folder per class, optional unlabeled/ and
+ * test/ (see dataset.h). Decoded to HWC RGB in memory with gdk-pixbuf. */
+/* TODO: every image is decoded at open, one at a time; a large folder wants a
+ * thread pool or decoding on access. */
+#include "readers.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <string.h>
+
+#include "rng.h"
+#include "sc-error.h"
+
+#define UNLABELED_DIR "unlabeled"
+#define TEST_DIR "test"
+#define HOLDOUT_PERCENT 20
+#define HOLDOUT_SEED 0x5eed     /* fixed: the test split belongs to the folder */
+#define HOLDOUT_RNG_STEP 1000   /* apart from split.c's choices */
+
+/* Files of one split before decoding: paths[i] has label labels[i] (-1: none). */
+typedef struct {
+  GPtrArray *paths;
+  GArray *labels; /* int32_t */
+} FileList;
+
+static void
+file_list_init(FileList *l)
+{
+  l->paths = g_ptr_array_new_with_free_func(g_free);
+  l->labels = g_array_new(FALSE, FALSE, sizeof(int32_t));
+}
+
+static void
+file_list_clear(FileList *l)
+{
+  g_clear_pointer(&l->paths, g_ptr_array_unref);
+  g_clear_pointer(&l->labels, g_array_unref);
+}
+
+static void
+file_list_add(FileList *l, char *path, int32_t label)
+{
+  g_ptr_array_add(l->paths, path);
+  g_array_append_val(l->labels, label);
+}
+
+static gboolean
+is_image_name(const char *name)
+{
+  const char *dot = strrchr(name, '.');
+  return name[0] != '.' && dot != NULL
+         && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".jpg") == 0
+             || g_ascii_strcasecmp(dot, ".jpeg") == 0);
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of dir's entries: sub-folders (dirs TRUE) or image files. */
+static GPtrArray *
+list_entries(const char *dir, gboolean dirs, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GDir) d = g_dir_open(dir, 0, &local);
+  if (d == NULL) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_IO, "Could not list %s: %s", dir,
+                local->message);
+    return NULL;
+  }
+  GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(d)) != NULL) {
+    if (name[0] == '.')
+      continue;
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    gboolean is_dir = g_file_test(path, G_FILE_TEST_IS_DIR);
+    if (dirs ? is_dir : (!is_dir && is_image_name(name)))
+      g_ptr_array_add(names, g_strdup(name));
+  }
+  g_ptr_array_sort(names, compare_names);
+  return names;
+}
+
+/* Adds the images of dir to list with `label`; an empty folder is an error. */
+static gboolean
+add_folder(FileList *list, const char *dir, int32_t label, GError **error)
+{
+  g_autoptr(GPtrArray) files = list_entries(dir, FALSE, error);
+  if (files == NULL)
+    return FALSE;
+  if (files->len == 0) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                "The folder %s holds no images (expected .png, .jpg or .jpeg files)", dir);
+    return FALSE;
+  }
+  for (guint i = 0; i < files->len; i++)
+    file_list_add(list, g_build_filename(dir, files->pdata[i], NULL), label);
+  return TRUE;
+}
+
+/* Moves a seeded HOLDOUT_PERCENT of each class from train to test, keeping
+ * both in file order. */
+static void
+hold_out(FileList *train, FileList *test, int n_classes)
+{
+  FileList kept;
+  file_list_init(&kept);
+  guint n = train->paths->len;
+  g_autofree gboolean *to_test = g_new0(gboolean, n);
+  for (int k = 0; k < n_classes; k++) {
+    g_autoptr(GArray) members = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    for (guint i = 0; i < n; i++)
+      if (g_array_index(train->labels, int32_t, i) == k)
+        g_array_append_val(members, i);
+    size_t m = members->len;
+    size_t n_test = m * HOLDOUT_PERCENT / 100;
+    if (n_test == 0 && m >= 2)
+      n_test = 1;
+    g_autofree int32_t *perm = g_new(int32_t, MAX(m, 1));
+    ScRng rng;
+    sc_rng_init(&rng, HOLDOUT_SEED, SC_RNG_SPLIT, 0, HOLDOUT_RNG_STEP, (uint32_t)k);
+    sc_rng_permutation(&rng, perm, m);
+    for (size_t j = 0; j < n_test; j++)
+      to_test[g_array_index(members, int32_t, perm[j])] = TRUE;
+  }
+  for (guint i = 0; i < n; i++) {
+    char *path = g_strdup(train->paths->pdata[i]);
+    file_list_add(to_test[i] ? test : &kept, path, g_array_index(train->labels, int32_t, i));
+  }
+  file_list_clear(train);
+  *train = kept;
+}
+
+/* Copies a pixbuf's RGB into (h, w, 3), dropping alpha. */
+static void
+pixbuf_to_hwc(GdkPixbuf *pb, guint8 *hwc)
+{
+  int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+  int nc = gdk_pixbuf_get_n_channels(pb), stride = gdk_pixbuf_get_rowstride(pb);
+  const guint8 *px = gdk_pixbuf_read_pixels(pb);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      memcpy(hwc + ((size_t)y * w + x) * 3, px + (size_t)y * stride + (size_t)x * nc, 3);
+}
+
+static GdkPixbuf *
+load_image(const char *path, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, &local);
+  if (pb == NULL) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT, "Could not read image %s: %s", path,
+                local->message);
+    return NULL;
+  }
+  if (gdk_pixbuf_get_colorspace(pb) != GDK_COLORSPACE_RGB
+      || gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                "%s decodes to %d channels of %d bits, expected 8-bit RGB or RGBA", path,
+                gdk_pixbuf_get_n_channels(pb), gdk_pixbuf_get_bits_per_sample(pb));
+    g_object_unref(pb);
+    return NULL;
+  }
+  return pb;
+}
+
+/* Decodes every file of list into one split of h x w (set by the first image
+ * of the data set when *h is 0). */
+static ScSplit *
+decode_list(const char *split_name, const FileList *list, gboolean with_labels, int *h,
+            int *w, char **first_path, GError **error)
+{
+  size_t n = list->paths->len;
+  g_autofree guint8 *pixels = NULL; /* (n, h, w, 3) */
+  size_t image_bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *path = list->paths->pdata[i];
+    g_autoptr(GdkPixbuf) pb = load_image(path, error);
+    if (pb == NULL)
+      return NULL;
+    int pw = gdk_pixbuf_get_width(pb), ph = gdk_pixbuf_get_height(pb);
+    if (*h == 0) {
+      *h = ph;
+      *w = pw;
+      *first_path = g_strdup(path);
+    }
+    if (ph != *h || pw != *w) {
+      g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                  "%s is %dx%d (width x height), expected %dx%d like %s: all images of a "
+                  "data set must have one size", path, pw, ph, *w, *h, *first_path);
+      return NULL;
+    }
+    if (pixels == NULL) {
+      image_bytes = (size_t)*h * *w * 3;
+      pixels = g_try_malloc(MAX(n * image_bytes, 1));
+      if (pixels == NULL) {
+        g_set_error(error, SC_DATA_ERROR, SC_ERROR_OUT_OF_MEMORY,
+                    "Out of memory for %zu images of %dx%d", n, *w, *h);
+        return NULL;
+      }
+    }
+    pixbuf_to_hwc(pb, pixels + i * image_bytes);
+  }
+  int32_t *labels = with_labels ? g_memdup2(list->labels->data, n * sizeof(int32_t)) : NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new_take(g_steal_pointer(&pixels), n * image_bytes);
+  return sc_split_new_hwc(split_name, bytes, n, *h, *w, 3, labels);
+}
+
+/* Class sub-folders of test/, each one of the training classes. */
+static gboolean
+list_test(const char *test_dir, char **classes, FileList *test, GError **error)
+{
+  g_autoptr(GPtrArray) subdirs = list_entries(test_dir, TRUE, error);
+  if (subdirs == NULL)
+    return FALSE;
+  for (guint i = 0; i < subdirs->len; i++) {
+    const char *name = subdirs->pdata[i];
+    int k = 0;
+    while (classes[k] != NULL && strcmp(classes[k], name) != 0)
+      k++;
+    if (classes[k] == NULL) {
+      g_autofree char *all = g_strjoinv(", ", classes);
+      g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                  "%s/%s is not one of the training classes (%s)", test_dir, name, all);
+      return FALSE;
+    }
+    g_autofree char *sub = g_build_filename(test_dir, name, NULL);
+    if (!add_folder(test, sub, k, error))
+      return FALSE;
+  }
+  if (test->paths->len == 0) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                "%s holds no class folders, expected some of the training classes", test_dir);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+list_files(const char *dir, ScDataset *d, FileList *train, FileList *test,
+           FileList *unlabeled, GError **error)
+{
+  g_autoptr(GPtrArray) subdirs = list_entries(dir, TRUE, error);
+  if (subdirs == NULL)
+    return FALSE;
+  GPtrArray *classes = g_ptr_array_new();
+  for (guint i = 0; i < subdirs->len; i++) {
+    const char *name = subdirs->pdata[i];
+    if (strcmp(name, UNLABELED_DIR) != 0 && strcmp(name, TEST_DIR) != 0)
+      g_ptr_array_add(classes, g_strdup(name));
+  }
+  d->n_classes = classes->len;
+  g_ptr_array_add(classes, NULL);
+  d->class_names = (char **)g_ptr_array_free(classes, FALSE);
+  if (d->n_classes == 0) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                "The folder %s has no class sub-folders (one folder of images per class)",
+                dir);
+    return FALSE;
+  }
+  for (int k = 0; k < d->n_classes; k++) {
+    g_autofree char *sub = g_build_filename(dir, d->class_names[k], NULL);
+    if (!add_folder(train, sub, k, error))
+      return FALSE;
+  }
+  g_autofree char *test_dir = g_build_filename(dir, TEST_DIR, NULL);
+  if (g_file_test(test_dir, G_FILE_TEST_IS_DIR)) {
+    if (!list_test(test_dir, d->class_names, test, error))
+      return FALSE;
+  } else {
+    hold_out(train, test, d->n_classes);
+    if (test->paths->len == 0) {
+      g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                  "The folder %s has no test/ folder and no class with two or more images "
+                  "to hold out for testing", dir);
+      return FALSE;
+    }
+  }
+  g_autofree char *unlabeled_dir = g_build_filename(dir, UNLABELED_DIR, NULL);
+  return !g_file_test(unlabeled_dir, G_FILE_TEST_IS_DIR)
+         || add_folder(unlabeled, unlabeled_dir, -1, error);
+}
+
+ScDataset *
+sc_folder_open(const char *dir, GError **error)
+{
+  g_autoptr(ScDataset) d = sc_dataset_new(SC_FORMAT_FOLDER, dir);
+  FileList train, test, unlabeled;
+  file_list_init(&train);
+  file_list_init(&test);
+  file_list_init(&unlabeled);
+  int h = 0, w = 0;
+  g_autofree char *first = NULL;
+  gboolean ok = list_files(dir, d, &train, &test, &unlabeled, error)
+                && (d->train = decode_list("train", &train, TRUE, &h, &w, &first, error))
+                && (d->test = decode_list("test", &test, TRUE, &h, &w, &first, error))
+                && (unlabeled.paths->len == 0
+                    || (d->unlabeled = decode_list("unlabeled", &unlabeled, FALSE, &h, &w,
+                                                   &first, error)));
+  file_list_clear(&train);
+  file_list_clear(&test);
+  file_list_clear(&unlabeled);
+  return ok ? g_steal_pointer(&d) : NULL;
+}

@@ -1,0 +1,196 @@
+/* The trainer's configuration: defaults, checks, copies and JSON. */
+#include "trainer-private.h"
+
+#include <math.h>
+
+void
+sc_train_config_init_default(ScTrainConfig *c)
+{
+  /* The reference's hyperparameters where they carry over; the sizes are
+   * the default data's (Fashion-MNIST on a 2-core machine, see README). */
+  *c = (ScTrainConfig){
+    .data_path = NULL,
+    .format = SC_FORMAT_AUTO,
+    .labeled_per_class = 10,
+    .unlabeled_cap = 20000,
+    .subset = 0,
+    .input_size = 32,
+    .width = 128,
+    .epochs = 20,
+    .batch_size = 525,
+    .temperature = 0.1f,
+    .ntxent = SC_NTXENT_CROSS_VIEW,
+    .learning_rate = 0.001f,
+    .contrastive_learning_rate = 0.001f,
+    .cosine_schedule = FALSE,
+    .strong = SC_AUGMENT_STRONG,
+    .weak = SC_AUGMENT_WEAK,
+    .knn = FALSE,
+    .runs = { TRUE, TRUE, TRUE },
+    .backend = g_strdup("cpu"),
+    .threads = 0,
+    .seed = 42,
+  };
+}
+
+void
+sc_train_config_clear(ScTrainConfig *c)
+{
+  g_clear_pointer(&c->data_path, g_free);
+  g_clear_pointer(&c->backend, g_free);
+}
+
+void
+sc_train_config_copy(ScTrainConfig *dst, const ScTrainConfig *src)
+{
+  *dst = *src;
+  dst->data_path = g_strdup(src->data_path);
+  dst->backend = g_strdup(src->backend);
+}
+
+static gboolean
+invalid(GError **error, const char *flag, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean
+invalid(GError **error, const char *flag, const char *fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  g_autofree char *what = g_strdup_vprintf(fmt, args);
+  va_end(args);
+  g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_INVALID_ARGUMENT, "%s: %s", flag, what);
+  return FALSE;
+}
+
+gboolean
+sc_train_config_validate(const ScTrainConfig *c, GError **error)
+{
+  if (c->epochs < 1)
+    return invalid(error, "--epochs", "must be at least 1, got %d", c->epochs);
+  if (c->batch_size < 2)
+    return invalid(error, "--batch-size", "must be at least 2 (the contrastive loss "
+                   "compares images within a batch), got %d", c->batch_size);
+  if (c->width < 1)
+    return invalid(error, "--width", "must be at least 1, got %d", c->width);
+  if (c->input_size < 31)
+    return invalid(error, "--input-size", "must be at least 31 pixels (four 3x3 "
+                   "stride-2 convolutions), got %d", c->input_size);
+  if (!(c->temperature > 0.0f) || !isfinite(c->temperature))
+    return invalid(error, "--temperature", "must be a finite number > 0, got %g",
+                   c->temperature);
+  if (!(c->learning_rate >= 0.0f) || !isfinite(c->learning_rate))
+    return invalid(error, "--lr", "must be a finite number >= 0, got %g",
+                   c->learning_rate);
+  if (!(c->contrastive_learning_rate >= 0.0f) || !isfinite(c->contrastive_learning_rate))
+    return invalid(error, "--contrastive-lr", "must be a finite number >= 0, got %g",
+                   c->contrastive_learning_rate);
+  if (c->labeled_per_class < 1)
+    return invalid(error, "--labeled", "must be at least 1 image per class, got %d",
+                   c->labeled_per_class);
+  if (c->threads < 0)
+    return invalid(error, "--threads", "must be >= 0, got %d", c->threads);
+  if (!sc_augment_strength_validate(&c->strong, "--strong", error)
+      || !sc_augment_strength_validate(&c->weak, "--weak", error))
+    return FALSE;
+  if (!c->runs[SC_RUN_BASELINE] && !c->runs[SC_RUN_PRETRAIN] && !c->runs[SC_RUN_FINETUNE])
+    return invalid(error, "--runs", "no run selected");
+  return TRUE;
+}
+
+/* JSON round trip, for checkpoints and history files. Doubles are printed
+ * with 17 digits by json-glib, so values come back bit-identical. */
+void
+sc_train_config_to_json(const ScTrainConfig *c, JsonBuilder *b)
+{
+  json_builder_begin_object(b);
+#define STR(name, value)                                                                  \
+  json_builder_set_member_name(b, name);                                                 \
+  json_builder_add_string_value(b, value)
+#define INT(name, value)                                                                  \
+  json_builder_set_member_name(b, name);                                                 \
+  json_builder_add_int_value(b, value)
+#define DBL(name, value)                                                                  \
+  json_builder_set_member_name(b, name);                                                 \
+  json_builder_add_double_value(b, value)
+  STR("data", c->data_path != NULL ? c->data_path : "");
+  STR("format", sc_data_format_name(c->format));
+  INT("labeled_per_class", c->labeled_per_class);
+  INT("unlabeled_cap", (gint64)c->unlabeled_cap);
+  INT("subset", (gint64)c->subset);
+  INT("input_size", c->input_size);
+  INT("width", c->width);
+  INT("epochs", c->epochs);
+  INT("batch_size", c->batch_size);
+  DBL("temperature", c->temperature);
+  STR("ntxent", c->ntxent == SC_NTXENT_FULL ? "full" : "cross-view");
+  DBL("lr", c->learning_rate);
+  DBL("contrastive_lr", c->contrastive_learning_rate);
+  STR("schedule", c->cosine_schedule ? "cosine" : "constant");
+  DBL("strong_min_area", c->strong.min_area);
+  DBL("strong_brightness", c->strong.brightness);
+  DBL("strong_jitter", c->strong.jitter);
+  DBL("weak_min_area", c->weak.min_area);
+  DBL("weak_brightness", c->weak.brightness);
+  DBL("weak_jitter", c->weak.jitter);
+  json_builder_set_member_name(b, "knn");
+  json_builder_add_boolean_value(b, c->knn);
+  json_builder_set_member_name(b, "runs");
+  json_builder_begin_array(b);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    if (c->runs[r])
+      json_builder_add_string_value(b, sc_run_name(r));
+  json_builder_end_array(b);
+  /* The seed as a string: JSON numbers lose 64-bit integers in some readers. */
+  g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, c->seed);
+  STR("seed", seed);
+#undef STR
+#undef INT
+#undef DBL
+  json_builder_end_object(b);
+}
+
+gboolean
+sc_train_config_from_json(JsonObject *o, ScTrainConfig *c, GError **error)
+{
+  sc_train_config_init_default(c);
+  const char *data = json_object_get_string_member_with_default(o, "data", "");
+  c->data_path = *data != '\0' ? g_strdup(data) : NULL;
+  if (!sc_data_format_parse(json_object_get_string_member_with_default(o, "format", "auto"),
+                            &c->format, error))
+    return FALSE;
+  c->labeled_per_class = json_object_get_int_member_with_default(o, "labeled_per_class", 0);
+  c->unlabeled_cap = json_object_get_int_member_with_default(o, "unlabeled_cap", 0);
+  c->subset = json_object_get_int_member_with_default(o, "subset", 0);
+  c->input_size = json_object_get_int_member_with_default(o, "input_size", 0);
+  c->width = json_object_get_int_member_with_default(o, "width", 0);
+  c->epochs = json_object_get_int_member_with_default(o, "epochs", 0);
+  c->batch_size = json_object_get_int_member_with_default(o, "batch_size", 0);
+  c->temperature = json_object_get_double_member_with_default(o, "temperature", 0);
+  c->ntxent = g_strcmp0(json_object_get_string_member_with_default(o, "ntxent", ""), "full")
+                  == 0
+                ? SC_NTXENT_FULL
+                : SC_NTXENT_CROSS_VIEW;
+  c->learning_rate = json_object_get_double_member_with_default(o, "lr", -1);
+  c->contrastive_learning_rate =
+    json_object_get_double_member_with_default(o, "contrastive_lr", -1);
+  c->cosine_schedule =
+    g_strcmp0(json_object_get_string_member_with_default(o, "schedule", ""), "cosine") == 0;
+  c->strong.min_area = json_object_get_double_member_with_default(o, "strong_min_area", 0);
+  c->strong.brightness = json_object_get_double_member_with_default(o, "strong_brightness", 0);
+  c->strong.jitter = json_object_get_double_member_with_default(o, "strong_jitter", 0);
+  c->weak.min_area = json_object_get_double_member_with_default(o, "weak_min_area", 0);
+  c->weak.brightness = json_object_get_double_member_with_default(o, "weak_brightness", 0);
+  c->weak.jitter = json_object_get_double_member_with_default(o, "weak_jitter", 0);
+  c->knn = json_object_get_boolean_member_with_default(o, "knn", FALSE);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    c->runs[r] = FALSE;
+  JsonArray *runs = json_object_get_array_member(o, "runs");
+  for (guint i = 0; runs != NULL && i < json_array_get_length(runs); i++) {
+    ScRunKind run;
+    if (sc_run_parse(json_array_get_string_element(runs, i), &run))
+      c->runs[run] = TRUE;
+  }
+  c->seed = g_ascii_strtoull(json_object_get_string_member_with_default(o, "seed", "0"),
+                             NULL, 10);
+  return sc_train_config_validate(c, error);
+}

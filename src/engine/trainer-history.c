@@ -1,0 +1,203 @@
+/* The trainer's history: metric names, CSV and JSON files. */
+#include "trainer-private.h"
+
+#include <math.h>
+#include <stddef.h>
+
+#define ALL { TRUE, TRUE, TRUE }
+#define SUPERVISED { TRUE, FALSE, TRUE }
+#define PRETRAIN { FALSE, TRUE, FALSE }
+
+const ScMetricField sc_metric_fields[] = {
+  { "loss", offsetof(ScEpochMetrics, loss), SUPERVISED },
+  { "acc", offsetof(ScEpochMetrics, acc), SUPERVISED },
+  { "val_loss", offsetof(ScEpochMetrics, val_loss), SUPERVISED },
+  { "val_acc", offsetof(ScEpochMetrics, val_acc), SUPERVISED },
+  { "c_loss", offsetof(ScEpochMetrics, c_loss), PRETRAIN },
+  { "c_acc", offsetof(ScEpochMetrics, c_acc), PRETRAIN },
+  { "p_loss", offsetof(ScEpochMetrics, p_loss), PRETRAIN },
+  { "p_acc", offsetof(ScEpochMetrics, p_acc), PRETRAIN },
+  { "val_p_loss", offsetof(ScEpochMetrics, val_p_loss), PRETRAIN },
+  { "val_p_acc", offsetof(ScEpochMetrics, val_p_acc), PRETRAIN },
+  { "knn_acc", offsetof(ScEpochMetrics, knn_acc), PRETRAIN },
+  { "seconds", offsetof(ScEpochMetrics, seconds), ALL },
+  { "images_per_s", offsetof(ScEpochMetrics, images_per_s), ALL },
+};
+const size_t sc_n_metric_fields = G_N_ELEMENTS(sc_metric_fields);
+
+static const char *const run_names[SC_N_RUNS] = { "baseline", "pretrain", "finetune" };
+
+const char *
+sc_run_name(ScRunKind run)
+{
+  g_return_val_if_fail(run >= 0 && run < SC_N_RUNS, "?");
+  return run_names[run];
+}
+
+gboolean
+sc_run_parse(const char *name, ScRunKind *run)
+{
+  for (int r = 0; r < SC_N_RUNS; r++)
+    if (g_strcmp0(name, run_names[r]) == 0) {
+      *run = r;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+double
+sc_epoch_metrics_val_acc(ScRunKind run, const ScEpochMetrics *m)
+{
+  return run == SC_RUN_PRETRAIN ? m->val_p_acc : m->val_acc;
+}
+
+double
+sc_epoch_metrics_val_loss(ScRunKind run, const ScEpochMetrics *m)
+{
+  return run == SC_RUN_PRETRAIN ? m->val_p_loss : m->val_loss;
+}
+
+double
+sc_trainer_max_val_acc(const ScTrainer *trainer, ScRunKind run)
+{
+  int n;
+  const ScEpochMetrics *h = sc_trainer_get_history(trainer, run, &n);
+  double best = NAN;
+  for (int i = 0; i < n; i++) {
+    double v = sc_epoch_metrics_val_acc(run, &h[i]);
+    if (isfinite(v) && (isnan(best) || v > best))
+      best = v;
+  }
+  return best;
+}
+
+static gboolean
+write_atomically(const char *path, const char *contents, gsize len, GError **error)
+{
+  GError *local = NULL;
+  if (!g_file_set_contents_full(path, contents, (gssize)len,
+                                G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local)) {
+    g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_IO, "Cannot write %s: %s", path,
+                local->message);
+    g_error_free(local);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+sc_trainer_write_history_csv(const ScTrainer *trainer, const char *path, GError **error)
+{
+  g_autoptr(GString) csv = g_string_new("run,epoch");
+  for (size_t f = 0; f < sc_n_metric_fields; f++)
+    g_string_append_printf(csv, ",%s", sc_metric_fields[f].name);
+  g_string_append_c(csv, '\n');
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    int n;
+    const ScEpochMetrics *h = sc_trainer_get_history(trainer, r, &n);
+    for (int i = 0; i < n; i++) {
+      g_string_append_printf(csv, "%s,%d", sc_run_name(r), h[i].epoch);
+      for (size_t f = 0; f < sc_n_metric_fields; f++) {
+        double v = *sc_metric_slot((ScEpochMetrics *)&h[i], &sc_metric_fields[f]);
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+        /* An empty cell where a run has no such metric. */
+        g_string_append_printf(csv, ",%s",
+                               isfinite(v) ? g_ascii_formatd(buf, sizeof buf, "%.6g", v) : "");
+      }
+      g_string_append_c(csv, '\n');
+    }
+  }
+  return write_atomically(path, csv->str, csv->len, error);
+}
+
+/* { "config": {...}, "runs": { "baseline": [ {epoch, metrics...}, ... ] } } */
+void
+sc_trainer_history_to_json(const ScTrainer *trainer, JsonBuilder *b)
+{
+  json_builder_begin_object(b);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    int n;
+    const ScEpochMetrics *h = sc_trainer_get_history(trainer, r, &n);
+    json_builder_set_member_name(b, sc_run_name(r));
+    json_builder_begin_array(b);
+    for (int i = 0; i < n; i++) {
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "epoch");
+      json_builder_add_int_value(b, h[i].epoch);
+      for (size_t f = 0; f < sc_n_metric_fields; f++) {
+        double v = *sc_metric_slot((ScEpochMetrics *)&h[i], &sc_metric_fields[f]);
+        if (!sc_metric_fields[f].runs[r] || !isfinite(v))
+          continue;
+        json_builder_set_member_name(b, sc_metric_fields[f].name);
+        json_builder_add_double_value(b, v);
+      }
+      json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+  }
+  json_builder_end_object(b);
+}
+
+gboolean
+sc_trainer_history_from_json(JsonObject *runs, GArray *history[SC_N_RUNS], GError **error)
+{
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    g_array_set_size(history[r], 0);
+    JsonArray *epochs = json_object_get_array_member(runs, sc_run_name(r));
+    for (guint i = 0; epochs != NULL && i < json_array_get_length(epochs); i++) {
+      JsonObject *o = json_array_get_object_element(epochs, i);
+      ScEpochMetrics m;
+      sc_epoch_metrics_init(&m, json_object_get_int_member_with_default(o, "epoch", 0));
+      if (m.epoch != (int)i + 1) {
+        g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
+                    "History of %s: entry %u has epoch %d, expected %u", sc_run_name(r),
+                    i + 1, m.epoch, i + 1);
+        return FALSE;
+      }
+      for (size_t f = 0; f < sc_n_metric_fields; f++)
+        if (json_object_has_member(o, sc_metric_fields[f].name))
+          *sc_metric_slot(&m, &sc_metric_fields[f]) =
+            json_object_get_double_member(o, sc_metric_fields[f].name);
+      g_array_append_val(history[r], m);
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+sc_trainer_write_history_json(const ScTrainer *trainer, const char *path, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "config");
+  sc_train_config_to_json(sc_trainer_get_config(trainer), b);
+  json_builder_set_member_name(b, "history");
+  sc_trainer_history_to_json(trainer, b);
+  json_builder_set_member_name(b, "max_val_acc");
+  json_builder_begin_object(b);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    double best = sc_trainer_max_val_acc(trainer, r);
+    if (!isfinite(best))
+      continue;
+    json_builder_set_member_name(b, sc_run_name(r));
+    json_builder_add_double_value(b, best);
+  }
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  json_generator_set_root(gen, root);
+  json_generator_set_pretty(gen, TRUE);
+  gsize len;
+  g_autofree char *text = json_generator_to_data(gen, &len);
+  return write_atomically(path, text, len, error);
+}
+
+void
+sc_epoch_metrics_init(ScEpochMetrics *m, int epoch)
+{
+  for (size_t f = 0; f < sc_n_metric_fields; f++)
+    *sc_metric_slot(m, &sc_metric_fields[f]) = NAN;
+  m->epoch = epoch;
+}

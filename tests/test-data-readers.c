@@ -1,0 +1,387 @@
+/* The readers on well-formed fixtures: orientation, labels, class names,
+ * detection; and the real Fashion-MNIST when installed. */
+#include <string.h>
+
+#include "data/dataset.h"
+#include "data/readers.h"
+#include "sc-error.h"
+#include "test-data-fixtures.h"
+#include "test-util.h"
+
+/* Every pixel of every image of split equals fx_pattern(first + n, ...). */
+static void
+assert_pattern(const ScSplit *split, size_t first)
+{
+  int h = sc_split_height(split), w = sc_split_width(split), c = sc_split_channels(split);
+  g_autofree guint8 *img = g_malloc(sc_split_image_bytes(split));
+  for (size_t n = 0; n < sc_split_count(split); n++) {
+    sc_split_get_image(split, n, img);
+    for (int r = 0; r < h; r++)
+      for (int x = 0; x < w; x++)
+        for (int ch = 0; ch < c; ch++)
+          if (img[(r * w + x) * c + ch] != fx_pattern(first + n, r, x, ch))
+            g_error("%s image %zu pixel (row %d, col %d, ch %d) is %u, expected %u",
+                    sc_split_name(split), n, r, x, ch, img[(r * w + x) * c + ch],
+                    fx_pattern(first + n, r, x, ch));
+  }
+}
+
+/* Channel 0 at byte offsets x*96 (column x, row 0) set: a red top row. */
+static void
+test_stl10_orientation(void)
+{
+  guint8 *rec = g_malloc0(SC_STL10_RECORD_BYTES);
+  for (int x = 0; x < 96; x++)
+    rec[x * 96] = 255;
+  g_autoptr(GBytes) records = g_bytes_new_take(rec, SC_STL10_RECORD_BYTES);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScSplit) split = sc_stl10_split_from_bytes("train", records, "x.bin", NULL, NULL,
+                                                       &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(sc_split_count(split), ==, 1);
+  g_assert_null(sc_split_labels(split));
+  g_assert_null(sc_split_peek_hwc(split)); /* transposed on access */
+  guint8 img[96 * 96 * 3];
+  sc_split_get_image(split, 0, img);
+  for (int x = 0; x < 96; x++) {
+    g_assert_cmpuint(img[(0 * 96 + x) * 3 + 0], ==, 255); /* row 0 red */
+    g_assert_cmpuint(img[(0 * 96 + x) * 3 + 1], ==, 0);
+    g_assert_cmpuint(img[(0 * 96 + x) * 3 + 2], ==, 0);
+  }
+  for (int r = 1; r < 96; r++)
+    g_assert_cmpuint(img[(r * 96 + 0) * 3 + 0], ==, 0); /* column 0 not red below */
+}
+
+static void
+test_stl10_folder(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *inner = g_build_filename(tmp, "stl10_binary", NULL);
+  fx_stl10_folder(inner, 12, 5, 7);
+  g_autoptr(GError) error = NULL;
+  /* The parent of stl10_binary/, detected. */
+  g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_AUTO, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(d->format, ==, SC_FORMAT_STL10);
+  g_assert_cmpstr(d->path, ==, inner);
+  g_assert_cmpuint(sc_split_count(d->train), ==, 12);
+  g_assert_cmpuint(sc_split_count(d->test), ==, 5);
+  g_assert_nonnull(d->unlabeled);
+  g_assert_cmpuint(sc_split_count(d->unlabeled), ==, 7);
+  g_assert_null(sc_split_labels(d->unlabeled));
+  g_assert_cmpint(sc_split_height(d->train), ==, 96);
+  g_assert_cmpint(sc_split_channels(d->train), ==, 3);
+  assert_pattern(d->train, 0);
+  assert_pattern(d->unlabeled, 0);
+  const int32_t *labels = sc_split_labels(d->train);
+  for (int i = 0; i < 12; i++)
+    g_assert_cmpint(labels[i], ==, i % 10); /* file byte i % 10 + 1 */
+  /* CRLF, a trailing space and a final blank line are not part of the names. */
+  g_assert_cmpint(d->n_classes, ==, 10);
+  g_assert_cmpuint(g_strv_length(d->class_names), ==, 10);
+  g_assert_cmpstr(d->class_names[0], ==, "airplane");
+  g_assert_cmpstr(d->class_names[2], ==, "car");
+  g_assert_cmpstr(d->class_names[9], ==, "truck");
+  sc_test_rmtree(tmp);
+}
+
+static void
+test_stl10_labels(void)
+{
+  const guint8 bytes[] = { 0x01, 0x0A, 0x05 };
+  size_t n = 0;
+  g_autoptr(GError) error = NULL;
+  g_autofree int32_t *labels = sc_stl10_parse_labels(bytes, 3, "y.bin", &n, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(n, ==, 3);
+  g_assert_cmpint(labels[0], ==, 0);
+  g_assert_cmpint(labels[1], ==, 9);
+  g_assert_cmpint(labels[2], ==, 4);
+}
+
+static void
+test_cifar10_folder(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *inner = g_build_filename(tmp, "cifar-10-batches-bin", NULL);
+  fx_cifar10_folder(inner);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_AUTO, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(d->format, ==, SC_FORMAT_CIFAR10);
+  g_assert_null(d->unlabeled);
+  /* Five batch files of 1..5 records, in file order. */
+  g_assert_cmpuint(sc_split_count(d->train), ==, 15);
+  g_assert_cmpuint(sc_split_count(d->test), ==, 4);
+  g_assert_cmpint(sc_split_height(d->train), ==, 32);
+  g_assert_cmpint(sc_split_width(d->train), ==, 32);
+  g_assert_cmpint(sc_split_channels(d->train), ==, 3);
+  assert_pattern(d->train, 0);
+  assert_pattern(d->test, 100);
+  for (int i = 0; i < 15; i++)
+    g_assert_cmpint(sc_split_labels(d->train)[i], ==, i % 10);
+  g_assert_cmpint(sc_split_labels(d->test)[2], ==, 4);
+  g_assert_nonnull(sc_split_peek_hwc(d->train));
+  g_assert_cmpstr(d->class_names[1], ==, "automobile");
+  g_assert_cmpuint(g_strv_length(d->class_names), ==, 10);
+  sc_test_rmtree(tmp);
+}
+
+/* A known pixel: red at (row 2, col 5) of a CIFAR-10 record stays there. */
+static void
+test_cifar10_orientation(void)
+{
+  const guint8 label = 7;
+  g_autoptr(GByteArray) rec = fx_cifar10_records(1, 0, &label);
+  memset(rec->data + 1, 0, 3072);
+  rec->data[1 + 0 * 1024 + 2 * 32 + 5] = 255;
+  g_autoptr(GBytes) bytes = g_bytes_new(rec->data, rec->len);
+  const char *name = "b.bin";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScSplit) s = sc_cifar10_split_from_bytes("train", &bytes, &name, 1, 10, &error);
+  g_assert_no_error(error);
+  const guint8 *hwc = sc_split_peek_hwc(s);
+  for (int i = 0; i < 32 * 32 * 3; i++)
+    g_assert_cmpuint(hwc[i], ==, i == (2 * 32 + 5) * 3 ? 255 : 0);
+  g_assert_cmpint(sc_split_labels(s)[0], ==, 7);
+}
+
+static void
+check_idx_folder(gboolean gzip)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *dir = g_build_filename(tmp, "Fashion-test", NULL);
+  fx_idx_folder(dir, 23, 9, 28, 28, gzip);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) d = sc_dataset_open(dir, SC_FORMAT_AUTO, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(d->format, ==, SC_FORMAT_IDX);
+  g_assert_cmpuint(sc_split_count(d->train), ==, 23);
+  g_assert_cmpuint(sc_split_count(d->test), ==, 9);
+  g_assert_cmpint(sc_split_height(d->train), ==, 28);
+  g_assert_cmpint(sc_split_channels(d->train), ==, 1);
+  assert_pattern(d->train, 0);
+  assert_pattern(d->test, 0);
+  for (int i = 0; i < 23; i++)
+    g_assert_cmpint(sc_split_labels(d->train)[i], ==, i % 10);
+  /* "fashion" in the folder's name: Fashion-MNIST's classes. */
+  g_assert_cmpstr(d->class_names[0], ==, "T-shirt/top");
+  g_assert_cmpstr(d->class_names[9], ==, "Ankle boot");
+  sc_test_rmtree(tmp);
+}
+
+static void
+test_idx_raw(void)
+{
+  check_idx_folder(FALSE);
+}
+
+static void
+test_idx_gzip(void)
+{
+  check_idx_folder(TRUE);
+}
+
+/* Pixel (row 3, col 1) of image 1 at byte 16 + 784 + 3*28 + 1; digits' names. */
+static void
+test_idx_orientation(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autoptr(GByteArray) images = fx_idx_images(2, 28, 28);
+  memset(images->data + 16, 0, 2 * 784);
+  images->data[16 + 784 + 3 * 28 + 1] = 200;
+  g_autoptr(GByteArray) labels = fx_idx_labels(2);
+  fx_write(tmp, "train-images-idx3-ubyte", images->data, images->len);
+  fx_write(tmp, "train-labels-idx1-ubyte", labels->data, labels->len);
+  fx_write(tmp, "t10k-images-idx3-ubyte", images->data, images->len);
+  fx_write(tmp, "t10k-labels-idx1-ubyte", labels->data, labels->len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_IDX, &error);
+  g_assert_no_error(error);
+  guint8 img[784];
+  sc_split_get_image(d->train, 1, img);
+  for (int i = 0; i < 784; i++)
+    g_assert_cmpuint(img[i], ==, i == 3 * 28 + 1 ? 200 : 0);
+  g_assert_cmpstr(d->class_names[0], ==, "0");
+  g_assert_cmpstr(d->class_names[9], ==, "9");
+  sc_test_rmtree(tmp);
+}
+
+static void
+test_gather(void)
+{
+  g_autoptr(GByteArray) records = fx_stl10_records(4);
+  g_autoptr(GBytes) bytes = g_bytes_new(records->data, records->len);
+  g_autoptr(ScSplit) s = sc_stl10_split_from_bytes("train", bytes, "x", NULL, NULL, NULL);
+  const int32_t idx[3] = { 3, 0, 3 };
+  size_t ib = sc_split_image_bytes(s);
+  g_autofree guint8 *batch = g_malloc(3 * ib);
+  g_autofree guint8 *one = g_malloc(ib);
+  sc_split_gather(s, idx, 3, batch);
+  for (int i = 0; i < 3; i++) {
+    sc_split_get_image(s, idx[i], one);
+    g_assert_cmpmem(batch + i * ib, ib, one, ib);
+  }
+  g_assert_cmpuint(batch[0], ==, fx_pattern(3, 0, 0, 0));
+}
+
+static const guint8 colours[3][3] = { { 250, 10, 10 }, { 10, 250, 10 }, { 10, 10, 250 } };
+
+/* Class folders b, a (sorted to a, b), PNG with alpha and JPEG, unlabeled/. */
+static void
+test_folder(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  for (int i = 0; i < 10; i++) {
+    g_autofree char *a = g_strdup_printf("%s/apple/%02d.png", tmp, i);
+    g_autofree char *b = g_strdup_printf("%s/banana/%02d.jpg", tmp, i);
+    fx_write_image(a, 6, 4, colours[0], i % 2 == 0);
+    fx_write_image(b, 6, 4, colours[1], FALSE);
+  }
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *u = g_strdup_printf("%s/unlabeled/u%d.png", tmp, i);
+    fx_write_image(u, 6, 4, colours[2], FALSE);
+  }
+  fx_write_text(tmp, "apple/notes.txt", "not an image");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_AUTO, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(d->format, ==, SC_FORMAT_FOLDER);
+  g_assert_cmpint(d->n_classes, ==, 2);
+  g_assert_cmpstr(d->class_names[0], ==, "apple");
+  g_assert_cmpstr(d->class_names[1], ==, "banana");
+  g_assert_null(d->class_names[2]);
+  /* 20% of each class held out: 2 + 2 test, 8 + 8 train. */
+  g_assert_cmpuint(sc_split_count(d->train), ==, 16);
+  g_assert_cmpuint(sc_split_count(d->test), ==, 4);
+  g_assert_cmpuint(sc_split_count(d->unlabeled), ==, 3);
+  g_assert_cmpint(sc_split_height(d->train), ==, 4);
+  g_assert_cmpint(sc_split_width(d->train), ==, 6);
+  g_assert_cmpint(sc_split_channels(d->train), ==, 3); /* alpha dropped */
+  size_t per_class[2] = { 0, 0 };
+  for (size_t i = 0; i < 4; i++)
+    per_class[sc_split_labels(d->test)[i]]++;
+  g_assert_cmpuint(per_class[0], ==, 2);
+  g_assert_cmpuint(per_class[1], ==, 2);
+  const guint8 *train = sc_split_peek_hwc(d->train);
+  for (size_t i = 0; i < 16; i++) {
+    int k = sc_split_labels(d->train)[i];
+    const guint8 *px = train + i * 6 * 4 * 3 + (2 * 6 + 3) * 3;
+    for (int ch = 0; ch < 3; ch++) /* PNG exact; JPEG within a few levels */
+      g_assert_cmpint(ABS(px[ch] - colours[k][ch]), <=, k == 0 ? 0 : 8);
+  }
+  /* The hold-out is the same every time. */
+  g_autoptr(ScDataset) again = sc_dataset_open(tmp, SC_FORMAT_FOLDER, &error);
+  g_assert_no_error(error);
+  g_assert_cmpmem(sc_split_peek_hwc(d->test), 4 * 72, sc_split_peek_hwc(again->test), 4 * 72);
+  sc_test_rmtree(tmp);
+}
+
+static void
+test_folder_test_dir(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *a = g_strdup_printf("%s/a/%d.png", tmp, i);
+    g_autofree char *b = g_strdup_printf("%s/b/%d.png", tmp, i);
+    g_autofree char *t = g_strdup_printf("%s/test/b/%d.png", tmp, i);
+    fx_write_image(a, 5, 5, colours[0], FALSE);
+    fx_write_image(b, 5, 5, colours[1], FALSE);
+    fx_write_image(t, 5, 5, colours[2], FALSE);
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_AUTO, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(d->n_classes, ==, 2); /* test/ is not a class */
+  g_assert_cmpuint(sc_split_count(d->train), ==, 6);
+  g_assert_cmpuint(sc_split_count(d->test), ==, 3);
+  g_assert_null(d->unlabeled);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint(sc_split_labels(d->test)[i], ==, 1);
+  g_assert_cmpuint(sc_split_peek_hwc(d->test)[2], ==, 250);
+  sc_test_rmtree(tmp);
+}
+
+static void
+test_format_names(void)
+{
+  const ScDataFormat all[] = { SC_FORMAT_AUTO, SC_FORMAT_STL10, SC_FORMAT_CIFAR10,
+                               SC_FORMAT_IDX, SC_FORMAT_FOLDER };
+  for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
+    ScDataFormat f = SC_FORMAT_AUTO;
+    g_assert_true(sc_data_format_parse(sc_data_format_name(all[i]), &f, NULL));
+    g_assert_cmpint(f, ==, all[i]);
+  }
+  ScDataFormat f;
+  g_assert_true(sc_data_format_parse("Fashion-MNIST", &f, NULL));
+  g_assert_cmpint(f, ==, SC_FORMAT_IDX);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(sc_data_format_parse("tfrecord", &f, &error));
+  fx_assert_error(error, SC_ERROR_INVALID_ARGUMENT, "tfrecord", "stl10", "folder", NULL);
+}
+
+static void
+test_detect_fails(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  fx_write_text(tmp, "readme.txt", "nothing here");
+  g_autoptr(GError) error = NULL;
+  g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
+  fx_assert_error(error, SC_ERROR_FORMAT, tmp, "train_X.bin", "data_batch_1.bin",
+                  "train-images-idx3-ubyte", "sub-folders", NULL);
+  sc_test_rmtree(tmp);
+}
+
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+static void
+test_real_fashion_mnist(void)
+{
+  if (!g_file_test(FASHION_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS)) {
+    g_test_skip("Fashion-MNIST is not installed at " FASHION_DIR);
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time();
+  g_autoptr(ScDataset) d = sc_dataset_open(FASHION_DIR, SC_FORMAT_AUTO, &error);
+  g_assert_no_error(error);
+  g_test_message("opened Fashion-MNIST in %.0f ms", (g_get_monotonic_time() - t0) / 1e3);
+  g_assert_cmpint(d->format, ==, SC_FORMAT_IDX);
+  g_assert_cmpuint(sc_split_count(d->train), ==, 60000);
+  g_assert_cmpuint(sc_split_count(d->test), ==, 10000);
+  g_assert_cmpint(sc_split_height(d->train), ==, 28);
+  g_assert_cmpint(sc_split_width(d->train), ==, 28);
+  g_assert_cmpint(sc_split_channels(d->train), ==, 1);
+  size_t counts[10] = { 0 };
+  for (size_t i = 0; i < 60000; i++) {
+    int32_t l = sc_split_labels(d->train)[i];
+    g_assert_cmpint(l, >=, 0);
+    g_assert_cmpint(l, <=, 9);
+    counts[l]++;
+  }
+  for (int k = 0; k < 10; k++)
+    g_assert_cmpuint(counts[k], ==, 6000);
+  g_assert_cmpint(sc_split_labels(d->train)[0], ==, 9);
+  g_assert_cmpstr(d->class_names[9], ==, "Ankle boot");
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/Data/STL10/orientation", test_stl10_orientation);
+  g_test_add_func("/Data/STL10/labels", test_stl10_labels);
+  g_test_add_func("/Data/STL10/folder", test_stl10_folder);
+  g_test_add_func("/Data/CIFAR10/folder", test_cifar10_folder);
+  g_test_add_func("/Data/CIFAR10/orientation", test_cifar10_orientation);
+  g_test_add_func("/Data/IDX/raw", test_idx_raw);
+  g_test_add_func("/Data/IDX/gzip", test_idx_gzip);
+  g_test_add_func("/Data/IDX/orientation", test_idx_orientation);
+  g_test_add_func("/Data/Split/gather", test_gather);
+  g_test_add_func("/Data/Folder/holdout", test_folder);
+  g_test_add_func("/Data/Folder/test-dir", test_folder_test_dir);
+  g_test_add_func("/Data/Format/names", test_format_names);
+  g_test_add_func("/Data/Format/detect-fails", test_detect_fails);
+  g_test_add_func("/Data/FashionMNIST/real", test_real_fashion_mnist);
+  return g_test_run();
+}
