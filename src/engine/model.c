@@ -268,14 +268,16 @@ sc_net_prepare(ScNet *net, int batch_capacity, GError **error)
 
   ScBackend *be = net->be;
   size_t largest = sc_net_input_size(net);
+  gboolean reads_input = TRUE; /* only flatten views of the caller's input so far */
   for (int i = 0; i < net->n_layers; i++) {
     const ScLayer *l = &net->layers[i];
     size_t size = layer_output_size(l);
     largest = MAX(largest, size);
-    /* ReLU works in place on its input and flatten is a view, except at
-     * the very start, where the input belongs to the caller. */
+    /* ReLU works in place on its input and flatten is a view, except while
+     * the input still belongs to the caller. */
     gboolean needs_buffer = l->kind == SC_LAYER_CONV2D || l->kind == SC_LAYER_DENSE
-                            || (l->kind == SC_LAYER_RELU && i == 0);
+                            || (l->kind == SC_LAYER_RELU && reads_input);
+    reads_input = reads_input && l->kind == SC_LAYER_FLATTEN;
     if (!needs_buffer)
       continue;
     g_autofree char *what = g_strdup_printf("the activations of %s", l->name);
