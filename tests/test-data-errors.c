@@ -336,6 +336,35 @@ test_folder_errors(void)
   sc_test_rmtree(tmp);
 }
 
+/* A PNG or JPEG cut short is an error naming the file, never a partly
+ * decoded image. */
+static void
+test_folder_truncated_images(void)
+{
+  const char *names[] = { "cut.png", "cut.jpg" };
+  for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+    g_autofree char *tmp = sc_test_mkdtemp();
+    for (int i = 0; i < 2; i++) {
+      g_autofree char *a = g_strdup_printf("%s/a/%d.png", tmp, i);
+      g_autofree char *b = g_strdup_printf("%s/b/%d.png", tmp, i);
+      fx_write_image(a, 40, 30, grey, FALSE);
+      fx_write_image(b, 40, 30, grey, FALSE);
+    }
+    g_autofree char *cut = g_build_filename(tmp, "b", names[k], NULL);
+    fx_write_image(cut, 40, 30, grey, FALSE);
+    g_autofree char *whole = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(cut, &whole, &len, NULL));
+    g_autofree char *dir = g_path_get_dirname(cut);
+    fx_write(dir, names[k], whole, len - 12); /* past the headers, before the end */
+    g_autoptr(GError) error = open_fails(tmp, SC_FORMAT_FOLDER);
+    fx_assert_error(error, SC_ERROR_FORMAT, names[k], NULL);
+    if (k == 1)
+      fx_assert_error(error, SC_ERROR_FORMAT, "ends at byte offset", "expected FF D9", NULL);
+    sc_test_rmtree(tmp);
+  }
+}
+
 static void
 test_open_bad_paths(void)
 {
@@ -368,6 +397,7 @@ main(int argc, char **argv)
   g_test_add_func("/Data/Errors/IDX/split-sizes", test_idx_split_sizes_disagree);
   g_test_add_func("/Data/Errors/gzip", test_gzip_errors);
   g_test_add_func("/Data/Errors/folder", test_folder_errors);
+  g_test_add_func("/Data/Errors/folder-truncated-images", test_folder_truncated_images);
   g_test_add_func("/Data/Errors/paths", test_open_bad_paths);
   return g_test_run();
 }

@@ -1,7 +1,11 @@
 /* The readers on well-formed fixtures: orientation, labels, class names,
  * detection; and the real Fashion-MNIST when installed. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "data/dataset.h"
 #include "data/readers.h"
 #include "sc-error.h"
@@ -82,6 +86,60 @@ test_stl10_folder(void)
   g_assert_cmpstr(d->class_names[0], ==, "airplane");
   g_assert_cmpstr(d->class_names[2], ==, "car");
   g_assert_cmpstr(d->class_names[9], ==, "truck");
+  sc_test_rmtree(tmp);
+}
+
+/* Resident memory of this process in KiB, or -1 where /proc is missing. */
+static gint64
+resident_kib(void)
+{
+  g_autofree char *status = NULL;
+  if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  const char *line = strstr(status, "VmRSS:");
+  return line != NULL ? g_ascii_strtoll(line + 6, NULL, 10) : -1;
+}
+
+/* The unlabeled file at its real size (100000 records, 2.76 GB, sparse on
+ * disk) opens and reads a record deep inside without the process growing by
+ * more than a few MiB: it is mapped, never read whole. */
+static void
+test_stl10_unlabeled_mapped(void)
+{
+  if (resident_kib() < 0) {
+    g_test_skip("no /proc/self/status to measure resident memory");
+    return;
+  }
+  g_autofree char *tmp = sc_test_mkdtemp();
+  fx_stl10_folder(tmp, 2, 2, 0);
+  const gint64 n = 100000;
+  g_autofree char *path = g_build_filename(tmp, "unlabeled_X.bin", NULL);
+  int fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  g_assert_cmpint(fd, >=, 0);
+  g_assert_cmpint(ftruncate(fd, (off_t)(n * SC_STL10_RECORD_BYTES)), ==, 0);
+  /* The last record holds the pattern of image 7. */
+  g_autoptr(GByteArray) recs = fx_stl10_records(8);
+  const guint8 *last = recs->data + 7 * SC_STL10_RECORD_BYTES;
+  g_assert_cmpint(pwrite(fd, last, SC_STL10_RECORD_BYTES,
+                         (off_t)((n - 1) * SC_STL10_RECORD_BYTES)),
+                  ==, SC_STL10_RECORD_BYTES);
+  g_assert_cmpint(close(fd), ==, 0);
+
+  gint64 before_kib = resident_kib();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_STL10, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(sc_split_count(d->unlabeled), ==, (size_t)n);
+  guint8 img[SC_STL10_RECORD_BYTES];
+  sc_split_get_image(d->unlabeled, n - 1, img);
+  for (int r = 0; r < 96; r += 5)
+    for (int x = 0; x < 96; x += 7)
+      g_assert_cmpuint(img[(r * 96 + x) * 3 + 2], ==, fx_pattern(7, r, x, 2));
+  sc_split_get_image(d->unlabeled, n / 2, img);
+  g_assert_cmpuint(img[0], ==, 0);
+  gint64 growth_kib = resident_kib() - before_kib;
+  g_test_message("resident memory grew by %" G_GINT64_FORMAT " KiB", growth_kib);
+  g_assert_cmpint(growth_kib, <, 64 * 1024);
   sc_test_rmtree(tmp);
 }
 
@@ -332,23 +390,31 @@ test_detect_fails(void)
   sc_test_rmtree(tmp);
 }
 
-#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
-
+/* The default data: Debian's dataset-fashion-mnist ships the four IDX files
+ * gzipped in SC_DEFAULT_DATA_DIR (/usr/share/datasets/fashion-mnist). Known
+ * values from Python's gzip module: training image 0 is an ankle boot whose
+ * pixel (row 4, col 15) is 136 while (row 15, col 4) is 0. */
 static void
 test_real_fashion_mnist(void)
 {
-  if (!g_file_test(FASHION_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS)) {
-    g_test_skip("Fashion-MNIST is not installed at " FASHION_DIR);
+  g_autofree char *gz = g_build_filename(SC_DEFAULT_DATA_DIR, "train-images-idx3-ubyte.gz",
+                                         NULL);
+  g_autofree char *raw = g_build_filename(SC_DEFAULT_DATA_DIR, "train-images-idx3-ubyte",
+                                          NULL);
+  if (!g_file_test(gz, G_FILE_TEST_EXISTS) && !g_file_test(raw, G_FILE_TEST_EXISTS)) {
+    g_test_skip("Fashion-MNIST is not installed in " SC_DEFAULT_DATA_DIR
+                " (Debian package dataset-fashion-mnist)");
     return;
   }
   g_autoptr(GError) error = NULL;
   gint64 t0 = g_get_monotonic_time();
-  g_autoptr(ScDataset) d = sc_dataset_open(FASHION_DIR, SC_FORMAT_AUTO, &error);
+  g_autoptr(ScDataset) d = sc_dataset_open(SC_DEFAULT_DATA_DIR, SC_FORMAT_AUTO, &error);
   g_assert_no_error(error);
   g_test_message("opened Fashion-MNIST in %.0f ms", (g_get_monotonic_time() - t0) / 1e3);
   g_assert_cmpint(d->format, ==, SC_FORMAT_IDX);
   g_assert_cmpuint(sc_split_count(d->train), ==, 60000);
   g_assert_cmpuint(sc_split_count(d->test), ==, 10000);
+  g_assert_null(d->unlabeled);
   g_assert_cmpint(sc_split_height(d->train), ==, 28);
   g_assert_cmpint(sc_split_width(d->train), ==, 28);
   g_assert_cmpint(sc_split_channels(d->train), ==, 1);
@@ -362,7 +428,27 @@ test_real_fashion_mnist(void)
   for (int k = 0; k < 10; k++)
     g_assert_cmpuint(counts[k], ==, 6000);
   g_assert_cmpint(sc_split_labels(d->train)[0], ==, 9);
+  g_assert_cmpint(sc_split_labels(d->test)[0], ==, 9);
+  g_assert_cmpint(sc_split_labels(d->test)[9999], ==, 5);
   g_assert_cmpstr(d->class_names[9], ==, "Ankle boot");
+
+  guint8 img[784];
+  sc_split_get_image(d->train, 0, img);
+  g_assert_cmpuint(img[4 * 28 + 15], ==, 136);
+  g_assert_cmpuint(img[15 * 28 + 4], ==, 0);
+  g_assert_cmpuint(img[17 * 28 + 1], ==, 57);
+  const struct {
+    const ScSplit *split;
+    size_t index;
+    guint64 sum;
+  } sums[] = { { d->train, 0, 76247 }, { d->train, 59999, 16684 }, { d->test, 0, 33456 } };
+  for (size_t s = 0; s < G_N_ELEMENTS(sums); s++) {
+    sc_split_get_image(sums[s].split, sums[s].index, img);
+    guint64 sum = 0;
+    for (int i = 0; i < 784; i++)
+      sum += img[i];
+    g_assert_cmpuint(sum, ==, sums[s].sum);
+  }
 }
 
 int
@@ -371,6 +457,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/Data/STL10/orientation", test_stl10_orientation);
   g_test_add_func("/Data/STL10/labels", test_stl10_labels);
+  g_test_add_func("/Data/STL10/unlabeled-mapped", test_stl10_unlabeled_mapped);
   g_test_add_func("/Data/STL10/folder", test_stl10_folder);
   g_test_add_func("/Data/CIFAR10/folder", test_cifar10_folder);
   g_test_add_func("/Data/CIFAR10/orientation", test_cifar10_orientation);

@@ -145,9 +145,43 @@ pixbuf_to_hwc(GdkPixbuf *pb, guint8 *hwc)
       memcpy(hwc + ((size_t)y * w + x) * 3, px + (size_t)y * stride + (size_t)x * nc, 3);
 }
 
+/* gdk-pixbuf decodes a JPEG cut short with only a warning, the missing rows
+ * grey: require the end-of-image marker FF D9 after the last start-of-scan
+ * FF DA (entropy-coded data never holds FF D9; an EXIF thumbnail's own
+ * markers come before the main image's scan). */
+static gboolean
+check_jpeg_complete(const char *path, GError **error)
+{
+  g_autoptr(GBytes) bytes = sc_data_map_file(path, error);
+  if (bytes == NULL)
+    return FALSE;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data(bytes, &len);
+  if (len < 2 || data[0] != 0xFF || data[1] != 0xD8)
+    return TRUE; /* not a JPEG: its own decoder judges it */
+  gsize last_sos = 0, last_eoi = 0;
+  for (gsize i = 2; i + 1 < len; i++)
+    if (data[i] == 0xFF) {
+      if (data[i + 1] == 0xDA)
+        last_sos = i;
+      else if (data[i + 1] == 0xD9)
+        last_eoi = i;
+    }
+  if (last_sos > 0 && last_eoi > last_sos)
+    return TRUE;
+  g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+              "%s: JPEG data ends at byte offset %" G_GSIZE_FORMAT " without its end "
+              "marker: expected FF D9 after the scan at byte offset %" G_GSIZE_FORMAT
+              ", found none (truncated file?)",
+              path, len, last_sos);
+  return FALSE;
+}
+
 static GdkPixbuf *
 load_image(const char *path, GError **error)
 {
+  if (!check_jpeg_complete(path, error))
+    return NULL;
   g_autoptr(GError) local = NULL;
   GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, &local);
   if (pb == NULL) {
