@@ -12,7 +12,7 @@ sc_test_reference(void)
     return json_parser_get_root(reference_parser);
 
   const char *dir = g_getenv("SC_REFERENCE_DIR");
-  g_autofree char *path = g_build_filename(dir != NULL ? dir : "../shared/reference",
+  g_autofree char *path = g_build_filename(dir != NULL ? dir : "tests/reference",
                                            "reference_values.json", NULL);
   g_autoptr(GError) error = NULL;
   reference_parser = json_parser_new();

@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 /* The parsed reference_values.json (from $SC_REFERENCE_DIR, else
- * ../shared/reference next to the source tree). Aborts the test when missing. */
+ * tests/reference below the working folder). Aborts the test when missing. */
 JsonNode *sc_test_reference(void);
 
 /* The node at a slash-separated path below the reference root,

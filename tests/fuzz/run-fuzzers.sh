@@ -2,6 +2,9 @@
 # Builds the readers' libFuzzer targets with clang and runs each for a while
 # from a small generated seed corpus. Exits non-zero on any crash, leak or
 # broken invariant; the input that caused it is left in BUILD/fuzz-artifacts.
+# BUILD/fuzz-results.json gets one line per target in the form of meson's
+# test log ({"name": ..., "result": "OK" or "FAIL"}), which tools/run-tests
+# counts with the tests.
 #
 #   tests/fuzz/run-fuzzers.sh [BUILD-DIR [SECONDS-PER-TARGET]]   (build-fuzz, 30)
 set -eu
@@ -9,6 +12,8 @@ build=${1:-build-fuzz}
 seconds=${2:-30}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
+results="$src/$build/fuzz-results.json"
+rm -f "$results"
 
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" -Dfuzzers=true -Dgui=disabled -Dcuda=disabled
@@ -20,6 +25,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 artifacts="$src/$build/fuzz-artifacts"
 mkdir -p "$artifacts"
+: > "$results.part"
 
 # zeros N: N zero bytes.
 zeros() { head -c "$1" /dev/zero; }
@@ -67,9 +73,13 @@ for t in $targets; do
     status=1
     tail -40 "$work/$t.log"
     echo "fuzz-$t FAILED (artifacts in $artifacts)"
+    result=FAIL
   else
     grep -E 'stat::number_of_executed_units|cov:' "$work/$t.log" | tail -2
+    result=OK
   fi
+  printf '{"name": "fuzz-%s", "result": "%s"}\n' "$t" "$result" >> "$results.part"
 done
+mv "$results.part" "$results"
 echo "fuzzers ran $(( $(date +%s) - start )) s in all"
 exit $status
