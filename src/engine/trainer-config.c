@@ -94,6 +94,10 @@ sc_train_config_validate(const ScTrainConfig *c, GError **error)
     return FALSE;
   if (!c->runs[SC_RUN_BASELINE] && !c->runs[SC_RUN_PRETRAIN] && !c->runs[SC_RUN_FINETUNE])
     return invalid(error, "--runs", "no run selected");
+  /* Finetuning a random encoder would only repeat the baseline. */
+  if (c->runs[SC_RUN_FINETUNE] && !c->runs[SC_RUN_PRETRAIN])
+    return invalid(error, "--runs", "finetune starts from the pretrained encoder, so it "
+                   "needs pretrain too (e.g. pretrain,finetune)");
   return TRUE;
 }
 

@@ -95,9 +95,10 @@ typedef void (*ScTrainerCallback)(const ScTrainerEvent *event, gpointer user_dat
 
 typedef struct _ScTrainer ScTrainer;
 
-/* Opens the data, builds the models, and, with resume_path, restores the
- * state of a checkpoint (whose configuration then wins over config's, but
- * for backend and threads). */
+/* Opens the data, builds the models, and, with resume_path (a checkpoint
+ * file, or a folder holding checkpoint.safetensors), restores the state of a
+ * checkpoint (whose configuration then wins over config's, but for backend
+ * and threads). A damaged checkpoint is refused with an error naming it. */
 ScTrainer *sc_trainer_new(const ScTrainConfig *config, const char *resume_path,
                           GError **error);
 void sc_trainer_free(ScTrainer *trainer);
@@ -110,14 +111,22 @@ void sc_trainer_set_callback(ScTrainer *trainer, ScTrainerCallback callback,
  * exported encoder; NULL: none are written. */
 void sc_trainer_set_checkpoint_dir(ScTrainer *trainer, const char *dir);
 
-/* Runs what is left of the selected runs. Fails with SC_ERROR_CANCELLED when
- * cancelled (the last checkpoint stays), SC_ERROR_NUMERIC on NaN or Inf. */
+/* Runs what is left of the selected runs, in the order baseline, pretrain,
+ * finetune; finetuning starts from the pretrained encoder (of this call or
+ * of the restored checkpoint) and is refused while pretraining is not done.
+ * Fails with SC_ERROR_CANCELLED when cancelled (the last checkpoint stays),
+ * SC_ERROR_NUMERIC on NaN or Inf (the message names run, epoch and step). */
 gboolean sc_trainer_run(ScTrainer *trainer, GError **error);
 
 /* Thread-safe: from any thread, while sc_trainer_run is running. */
 void sc_trainer_cancel(ScTrainer *trainer);
 void sc_trainer_set_paused(ScTrainer *trainer, gboolean paused);
 gboolean sc_trainer_is_paused(ScTrainer *trainer);
+
+/* Epochs of a run done so far (restored ones included), and the training
+ * steps in each epoch (the same for every run). */
+int sc_trainer_get_epochs_done(const ScTrainer *trainer, ScRunKind run);
+int sc_trainer_get_steps_per_epoch(const ScTrainer *trainer);
 
 /* History: completed epochs of a run (array of ScEpochMetrics). */
 const ScEpochMetrics *sc_trainer_get_history(const ScTrainer *trainer, ScRunKind run,
@@ -130,7 +139,10 @@ gboolean sc_trainer_write_history_csv(const ScTrainer *trainer, const char *path
                                       GError **error);
 gboolean sc_trainer_write_history_json(const ScTrainer *trainer, const char *path,
                                        GError **error);
-/* The encoder's weights alone, as safetensors. */
+/* The encoder's weights alone, as safetensors (tensors
+ * "encoder.<layer>.kernel" in HWIO or (in, out) and "encoder.<layer>.bias"):
+ * the pretrained encoder once pretraining has an epoch done, else the
+ * finetuned, else the baseline's. Fails when no run has an epoch done. */
 gboolean sc_trainer_export_encoder(const ScTrainer *trainer, const char *path,
                                    GError **error);
 
