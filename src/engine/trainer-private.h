@@ -72,7 +72,7 @@ struct _ScTrainer {
 
   /* One step's buffers, sized once for the largest batch; "dev" is backend
    * memory. */
-  int capacity;        /* images per forward pass: 2 x batch_size views */
+  int capacity;        /* images per forward: 2 contrastive batches or a test batch */
   int src_h, src_w, src_c; /* stored image shape, the same in every split */
   size_t image_bytes;  /* one stored image */
   size_t view_floats;  /* one model input: in_size * in_size * 3 */

@@ -134,10 +134,20 @@ check_image_shapes(ScTrainer *t, GError **error)
   return TRUE;
 }
 
+/* Images of one contrastive batch: unlabeled + labeled per step. The
+ * integer division of the batch plan can make it a little larger than
+ * batch_size (20000 + 100 images in batches of 525: 38 steps of 526 + 2). */
+static int
+contrastive_batch(const ScTrainer *t)
+{
+  return t->batches.unlabeled_batch + t->batches.labeled_batch;
+}
+
 static gboolean
 allocate_buffers(ScTrainer *t, GError **error)
 {
-  t->capacity = 2 * t->config.batch_size;
+  /* Two views of a contrastive batch, or one test batch. */
+  t->capacity = MAX(2 * contrastive_batch(t), t->config.batch_size);
   t->image_bytes = (size_t)t->src_h * t->src_w * t->src_c;
   t->view_floats = (size_t)t->in_size * t->in_size * 3;
   size_t cap = t->capacity;
@@ -620,7 +630,7 @@ prepare_run(ScTrainer *t, ScRunKind run, GError **error)
   int b = t->config.batch_size;
   /* Pretraining encodes both views at once; everything else at most one
    * test batch (labeled batches are never larger). */
-  int enc_capacity = run == SC_RUN_PRETRAIN ? 2 * b : b;
+  int enc_capacity = run == SC_RUN_PRETRAIN ? t->capacity : b;
   if (!sc_net_prepare(m->encoder, enc_capacity, error)
       || !sc_net_prepare(m->head, enc_capacity, error))
     return FALSE;
