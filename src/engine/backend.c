@@ -1,6 +1,11 @@
 #include "backend.h"
 
+#include "config.h"
 #include "sc-error.h"
+
+#if SC_HAVE_CUDA
+#include "cuda/sc-cuda.h"
+#endif
 
 gboolean
 sc_conv_desc_init(ScConvDesc *d, int batch, int in_h, int in_w, int in_c, int out_c,
@@ -46,10 +51,14 @@ sc_backend_new(const char *name, int threads, GError **error)
   if (name == NULL || g_str_equal(name, "cpu"))
     return sc_backend_cpu_new(threads, error);
   if (g_str_equal(name, "cuda")) {
-    /* TODO: the CUDA backend (cuda/) is not written yet. */
+#if SC_HAVE_CUDA
+    return sc_backend_cuda_new(threads, error);
+#else
     g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_UNSUPPORTED,
-                "The CUDA backend is not part of this build; use --backend cpu");
+                "The CUDA backend is not part of this build (built without nvcc); "
+                "use --backend cpu");
     return NULL;
+#endif
   }
   g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_INVALID_ARGUMENT,
               "Unknown backend '%s': expected 'cpu' or 'cuda'", name);

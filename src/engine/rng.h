@@ -11,6 +11,8 @@
  *   key = the 64-bit seed. */
 #pragma once
 
+#include "philox.h"
+
 #include <glib.h>
 #include <stdint.h>
 
@@ -52,7 +54,7 @@ uint32_t sc_rng_below(ScRng *rng, uint32_t n);
 static inline float
 sc_rng_u32_to_unit(uint32_t bits)
 {
-  return (float)(bits >> 8) * (1.0f / 16777216.0f);
+  return sc_philox_unit(bits);
 }
 
 /* Fisher-Yates permutation of 0..n-1 drawn from rng. */
