@@ -249,7 +249,8 @@ sc_download_find_existing(const ScDownloadSource *source, const char *dest_dir,
   if (!g_file_test(final, G_FILE_TEST_EXISTS))
     return TRUE;
   g_autoptr(GError) why = NULL;
-  if (!check_files(source, final, FALSE, &quiet, &why) || !open_dataset(source, final, &quiet, &why)) {
+  if (!check_files(source, final, FALSE, &quiet, &why)
+      || !open_dataset(source, final, &quiet, &why)) {
     g_set_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_DATASET,
                 "%s already exists but is not a whole data set (%s). Move it away or "
                 "delete it, then try again", final, why->message);
