@@ -469,7 +469,10 @@ static void
 test_complete(void)
 {
   g_autofree char *tmp = sc_test_mkdtemp();
-  g_autofree char *dest = in_dir(tmp, "datasets");  /* created by the download */
+  g_autofree char *dest = in_dir(tmp, "datasets");
+  /* A partial folder left by a run that stopped while unpacking. */
+  g_autofree char *stale = g_build_filename(dest, ".stl10_binary.partial-ABC123", NULL);
+  fx_write_text(stale, "stl10_binary/train_X.bin", "cut short");
   ScDownloadSource source = test_source();
   Recorder rec = { 0 };
   ScDownloadOptions options = recorder_options(&rec);
@@ -483,7 +486,7 @@ test_complete(void)
   g_autofree char *expected_path = in_dir(dest, "stl10_binary");
   g_assert_cmpstr(path, ==, expected_path);
   assert_dataset(path);
-  assert_listing(dest, "stl10_binary"); /* no archive, .part or partial folder */
+  assert_listing(dest, "stl10_binary"); /* no archive, .part or partial folder left */
   g_assert_cmpuint(server_requests(), ==, before + 1);
   g_autofree char *range = server_last_range();
   g_assert_null(range);
@@ -526,6 +529,54 @@ test_keep_archive(void)
   g_assert_true(g_file_get_contents(kept, &contents, &len, NULL));
   g_autofree char *md5 = g_compute_checksum_for_data(G_CHECKSUM_MD5, (guint8 *)contents, len);
   g_assert_cmpstr(md5, ==, archive_md5);
+
+  /* Without the folder, the kept archive is unpacked again, not fetched. */
+  g_autofree char *folder = in_dir(dest, "stl10_binary");
+  sc_test_rmtree(folder);
+  guint before = server_requests();
+  g_autofree char *path = NULL;
+  g_assert_true(sc_download_dataset(&source, dest, NULL, &path, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(server_requests(), ==, before);
+  assert_dataset(path);
+  assert_listing(dest, "stl10_binary"); /* kept only when asked */
+
+  /* A damaged archive of that name is reported, not replaced. */
+  sc_test_rmtree(folder);
+  contents[len / 2] ^= 0x55;
+  fx_write(dest, ARCHIVE_NAME, contents, len);
+  g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
+  assert_error_says(error, SC_DOWNLOAD_ERROR_CHECKSUM, "already in the destination",
+                    archive_md5);
+  g_assert_cmpuint(server_requests(), ==, before);
+  assert_listing(dest, ARCHIVE_NAME);
+  sc_test_rmtree(dest);
+}
+
+static gpointer
+download_in_thread(gpointer data)
+{
+  const char *dest = data;
+  ScDownloadSource source = test_source();
+  GError *error = NULL;
+  char *path = NULL;
+  if (!sc_download_dataset(&source, dest, NULL, &path, &error))
+    return error;
+  g_free(path);
+  return NULL;
+}
+
+/* The way the app calls it: from a worker thread with no main context. */
+static void
+test_worker_thread(void)
+{
+  g_autofree char *dest = sc_test_mkdtemp();
+  server_set(SERVE_WHOLE, 0, 0);
+  GThread *worker = g_thread_new("download", download_in_thread, dest);
+  g_autoptr(GError) error = g_thread_join(worker);
+  g_assert_no_error(error);
+  g_autofree char *folder = in_dir(dest, "stl10_binary");
+  assert_dataset(folder);
   sc_test_rmtree(dest);
 }
 
@@ -666,6 +717,15 @@ test_size_mismatch(void)
   g_autofree char *expected = g_strdup_printf("expected %zu", g_bytes_get_size(archive) + 1);
   assert_error_says(error, SC_DOWNLOAD_ERROR_CHECKSUM, offered, expected);
   assert_listing(dest, "");
+  g_clear_error(&error);
+
+  /* Bytes kept from an earlier run survive the refusal of a 200 answer. */
+  fx_write(dest, ARCHIVE_NAME ".part", g_bytes_get_data(archive, NULL), 5000);
+  server_set(SERVE_IGNORE_RANGE, 0, 0);
+  g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
+  assert_error_says(error, SC_DOWNLOAD_ERROR_CHECKSUM, offered, expected);
+  g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
+  g_assert_cmpuint(file_size(part), ==, 5000);
   sc_test_rmtree(dest);
 }
 
@@ -989,6 +1049,7 @@ main(int argc, char **argv)
   g_test_add_func("/Download/stl10-source", test_stl10_source);
   g_test_add_func("/Download/complete", test_complete);
   g_test_add_func("/Download/keep-archive", test_keep_archive);
+  g_test_add_func("/Download/worker-thread", test_worker_thread);
   g_test_add_func("/Download/resume-after-cut", test_resume_after_cut);
   g_test_add_func("/Download/resume-range-ignored", test_resume_range_ignored);
   g_test_add_func("/Download/part-complete", test_part_complete);

@@ -164,12 +164,16 @@ accept_response(Transfer *t, SoupMessage *msg, guint64 *total_out, GError **erro
     }
     total = length > 0 ? (guint64)length : 0;
   } else if (status == SOUP_STATUS_OK) {
+    if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH)
+      total = (guint64)soup_message_headers_get_content_length(headers);
+    if (expected != 0 && total != 0 && total != expected) {
+      set_size_error(error, t, total); /* before start_over: the kept bytes stay */
+      return FALSE;
+    }
     if (t->part_bytes > 0)
       g_debug("%s ignored the range request: starting over", t->host);
     if (!start_over(t, error))
       return FALSE;
-    if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH)
-      total = (guint64)soup_message_headers_get_content_length(headers);
   } else {
     set_status_error(error, t, msg);
     return FALSE;
