@@ -1,0 +1,327 @@
+/* SimclrStudioApplication: actions, accelerators, command-line modes. */
+#include "config.h"
+
+#include "simclr-studio-application.h"
+
+#include "simclr-studio-resources.h"
+#include "simclr-studio-screenshot.h"
+#include "simclr-studio-settings.h"
+#include "simclr-studio-window.h"
+#include "trainer.h"
+
+/* A picture mode that has not finished by then has failed. */
+#define WATCHDOG_S 600
+/* Steps of training before --close-during-training closes the window. */
+#define CLOSE_AFTER_STEPS 3
+
+struct _SimclrStudioApplication {
+  AdwApplication parent_instance;
+
+  GSettings *settings;
+  SimclrStudioWindow *window;
+  char *screenshot_path;       /* --screenshot or --screenshot-after-training */
+  gboolean after_training;     /* --screenshot-after-training */
+  gboolean close_during_training;
+  guint n_steps_seen;
+  guint watchdog_id;
+  int exit_status;
+};
+
+G_DEFINE_FINAL_TYPE(SimclrStudioApplication, simclr_studio_application, ADW_TYPE_APPLICATION)
+
+void
+simclr_studio_register_resources(void)
+{
+  static gsize registered = 0;
+  if (g_once_init_enter(&registered)) {
+    simclr_studio_register_resource();
+    g_once_init_leave(&registered, 1);
+  }
+}
+
+static gboolean
+picture_mode(SimclrStudioApplication *self)
+{
+  return self->screenshot_path != NULL || self->close_during_training;
+}
+
+static void
+fail(SimclrStudioApplication *self, const char *message)
+{
+  g_printerr("simclr-studio: %s\n", message);
+  self->exit_status = 1;
+  g_application_quit(G_APPLICATION(self));
+}
+
+/* ---- Picture modes ---- */
+
+static void
+take_screenshot(SimclrStudioApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+  if (!simclr_studio_save_widget_png(GTK_WIDGET(self->window), self->screenshot_path,
+                                     &error)) {
+    fail(self, error->message);
+    return;
+  }
+  g_print("Wrote %s\n", self->screenshot_path);
+  gtk_window_close(GTK_WINDOW(self->window));
+}
+
+static void
+after_paint_cb(GdkFrameClock *clock, SimclrStudioApplication *self)
+{
+  g_signal_handlers_disconnect_by_func(clock, after_paint_cb, self);
+  /* Out of the paint cycle: the window is fully drawn now. */
+  g_idle_add_once((GSourceOnceFunc)take_screenshot, self);
+}
+
+/* Once the next frame has been painted, save the window. */
+static void
+screenshot_after_next_frame(SimclrStudioApplication *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(self->window));
+  if (clock == NULL) {
+    fail(self, "The window has no frame clock: is there a display?");
+    return;
+  }
+  g_signal_connect(clock, "after-paint", G_CALLBACK(after_paint_cb), self);
+  gtk_widget_queue_draw(GTK_WIDGET(self->window));
+}
+
+static void
+training_finished_cb(SimclrStudioWindow *window, gboolean completed,
+                     SimclrStudioApplication *self)
+{
+  g_print("Longest main-loop stall during the training: %.1f ms\n",
+          simclr_studio_window_get_max_stall_ms(window));
+  if (self->close_during_training || self->screenshot_path == NULL)
+    return;
+  if (!completed) {
+    fail(self, "The training did not complete (see the window's log)");
+    return;
+  }
+  screenshot_after_next_frame(self);
+}
+
+static void
+training_event_cb(SimclrStudioWindow *window, const ScTrainerEvent *event,
+                  SimclrStudioApplication *self)
+{
+  if (!self->close_during_training || event->kind != SC_EVENT_STEP)
+    return;
+  if (++self->n_steps_seen == CLOSE_AFTER_STEPS) {
+    g_print("Closing the window during the training\n");
+    gtk_window_close(GTK_WINDOW(self->window));
+  }
+}
+
+static void
+data_ready(SimclrStudioApplication *self)
+{
+  if (simclr_studio_window_get_loading(self->window))
+    return;
+  g_signal_handlers_disconnect_by_func(self->window, data_ready, self);
+  if (!self->after_training && !self->close_during_training) {
+    screenshot_after_next_frame(self);
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  if (!simclr_studio_window_start_training(self->window, &error))
+    fail(self, error->message);
+}
+
+static gboolean
+watchdog_cb(gpointer data)
+{
+  SimclrStudioApplication *self = data;
+  self->watchdog_id = 0;
+  fail(self, "Gave up waiting for the window to draw or the training to end");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_picture_mode(SimclrStudioApplication *self)
+{
+  self->watchdog_id = g_timeout_add_seconds(WATCHDOG_S, watchdog_cb, self);
+  g_signal_connect(self->window, "training-finished", G_CALLBACK(training_finished_cb),
+                   self);
+  g_signal_connect(self->window, "training-event", G_CALLBACK(training_event_cb), self);
+  /* Wait for the data set before drawing or training. */
+  g_signal_connect_swapped(self->window, "notify::loading", G_CALLBACK(data_ready), self);
+  data_ready(self);
+}
+
+/* ---- Application ---- */
+
+static void
+quit_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+  /* Closing each window stops its training cleanly before the app ends. */
+  GList *windows = gtk_application_get_windows(GTK_APPLICATION(data));
+  g_autoptr(GList) copy = g_list_copy(windows);
+  for (GList *l = copy; l != NULL; l = l->next)
+    gtk_window_close(l->data);
+}
+
+static void
+about_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+  GtkApplication *app = GTK_APPLICATION(data);
+  static const char *const developers[] = { "SimCLR Studio contributors", NULL };
+  GtkWidget *about = adw_about_window_new();
+  g_object_set(about,
+               "transient-for", gtk_application_get_active_window(app),
+               "application-name", "SimCLR Studio",
+               "application-icon", SC_APP_ID,
+               "version", SC_VERSION,
+               "developers", developers,
+               "license-type", GTK_LICENSE_GPL_3_0,
+               "comments", "Contrastive self-supervised learning, step by step: a "
+                           "supervised baseline, SimCLR pretraining with a linear probe, "
+                           "and finetuning, trained side by side.",
+               NULL);
+  gtk_window_present(GTK_WINDOW(about));
+}
+
+static const GActionEntry app_actions[] = {
+  { .name = "quit", .activate = quit_activated },
+  { .name = "about", .activate = about_activated },
+};
+
+static const struct {
+  const char *action;
+  const char *accels[2];
+} accelerators[] = {
+  { "win.start", { "<Control>Return", NULL } },
+  { "win.pause", { "<Control>p", NULL } },
+  { "win.stop", { "<Control>period", NULL } },
+  { "win.shuffle", { "<Control>r", NULL } },
+  { "win.export", { "<Control>e", NULL } },
+  { "app.quit", { "<Control>q", NULL } },
+};
+
+static void
+simclr_studio_application_startup(GApplication *app)
+{
+  SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(app);
+  G_APPLICATION_CLASS(simclr_studio_application_parent_class)->startup(app);
+  g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions),
+                                  app);
+  for (size_t i = 0; i < G_N_ELEMENTS(accelerators); i++)
+    gtk_application_set_accels_for_action(GTK_APPLICATION(app), accelerators[i].action,
+                                          accelerators[i].accels);
+
+  g_autoptr(GError) error = NULL;
+  self->settings = simclr_studio_settings_new(picture_mode(self), &error);
+  if (self->settings == NULL) {
+    fail(self, error->message);
+    return;
+  }
+  if (self->after_training || self->close_during_training)
+    simclr_studio_settings_apply_quick(self->settings);
+}
+
+static void
+simclr_studio_application_activate(GApplication *app)
+{
+  SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(app);
+  if (self->settings == NULL)
+    return; /* startup failed and said why */
+  if (self->window == NULL) {
+    self->window = simclr_studio_window_new(ADW_APPLICATION(app), self->settings);
+    g_object_add_weak_pointer(G_OBJECT(self->window), (gpointer *)&self->window);
+    if (picture_mode(self))
+      start_picture_mode(self);
+  }
+  gtk_window_present(GTK_WINDOW(self->window));
+}
+
+static int
+simclr_studio_application_handle_local_options(GApplication *app, GVariantDict *options)
+{
+  SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(app);
+  const char *path = NULL;
+  if (g_variant_dict_lookup(options, "screenshot-after-training", "^&ay", &path))
+    self->after_training = TRUE;
+  else
+    g_variant_dict_lookup(options, "screenshot", "^&ay", &path);
+  self->screenshot_path = g_strdup(path);
+  self->close_during_training = g_variant_dict_contains(options, "close-during-training");
+  if (self->screenshot_path != NULL && self->close_during_training) {
+    g_printerr("simclr-studio: --close-during-training takes no screenshot; use one "
+               "option at a time\n");
+    return 2;
+  }
+  /* Picture modes run on their own, beside any other instance. */
+  if (picture_mode(self))
+    g_application_set_flags(app, g_application_get_flags(app) | G_APPLICATION_NON_UNIQUE);
+  return -1;
+}
+
+static void
+simclr_studio_application_shutdown(GApplication *app)
+{
+  SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(app);
+  g_clear_handle_id(&self->watchdog_id, g_source_remove);
+  G_APPLICATION_CLASS(simclr_studio_application_parent_class)->shutdown(app);
+}
+
+static void
+simclr_studio_application_finalize(GObject *object)
+{
+  SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(object);
+  g_clear_object(&self->settings);
+  g_free(self->screenshot_path);
+  G_OBJECT_CLASS(simclr_studio_application_parent_class)->finalize(object);
+}
+
+static void
+simclr_studio_application_class_init(SimclrStudioApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS(klass);
+  object_class->finalize = simclr_studio_application_finalize;
+  app_class->startup = simclr_studio_application_startup;
+  app_class->activate = simclr_studio_application_activate;
+  app_class->handle_local_options = simclr_studio_application_handle_local_options;
+  app_class->shutdown = simclr_studio_application_shutdown;
+}
+
+static const GOptionEntry options[] = {
+  { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    "Open the window on the default data, save it as a PNG once drawn, and exit", "FILE" },
+  { "screenshot-after-training", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    "Train briefly on a tiny subset, save the window with its curves as a PNG, and exit",
+    "FILE" },
+  { "close-during-training", 0, 0, G_OPTION_ARG_NONE, NULL,
+    "Start a short training and close the window during it (checks a clean stop)", NULL },
+  { NULL },
+};
+
+static void
+simclr_studio_application_init(SimclrStudioApplication *self)
+{
+  g_application_add_main_option_entries(G_APPLICATION(self), options);
+  g_application_set_option_context_summary(
+    G_APPLICATION(self), "Train and compare a supervised baseline, SimCLR pretraining and "
+                         "finetuning. Without a display, use simclr-train.");
+}
+
+SimclrStudioApplication *
+simclr_studio_application_new(void)
+{
+  simclr_studio_register_resources();
+  return g_object_new(SIMCLR_STUDIO_TYPE_APPLICATION,
+                      "application-id", SC_APP_ID,
+                      "flags", G_APPLICATION_DEFAULT_FLAGS,
+                      "resource-base-path", "/io/github/simclrstudio/SimclrStudio",
+                      NULL);
+}
+
+int
+simclr_studio_application_get_exit_status(SimclrStudioApplication *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_APPLICATION(self), 1);
+  return self->exit_status;
+}

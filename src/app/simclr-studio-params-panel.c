@@ -1,0 +1,182 @@
+/* SimclrStudioParamsPanel: settings bindings and the GPU probe. */
+#include "simclr-studio-params-panel.h"
+
+#include "backend.h"
+#include "simclr-studio-settings.h"
+
+struct _SimclrStudioParamsPanel {
+  AdwBin parent_instance;
+
+  GtkSpinButton *epochs_spin, *batch_spin, *lr_spin, *clr_spin, *temperature_spin;
+  GtkSpinButton *width_spin, *input_spin, *seed_spin;
+  GtkSpinButton *labeled_spin, *unlabeled_spin, *subset_spin;
+  GtkSwitch *cosine_switch;
+  AdwActionRow *cuda_row;
+  GtkCheckButton *cpu_check, *cuda_check;
+
+  GSettings *settings;
+  char *cuda_problem;
+  gboolean cuda_usable;
+};
+
+G_DEFINE_FINAL_TYPE(SimclrStudioParamsPanel, simclr_studio_params_panel, ADW_TYPE_BIN)
+
+/* Keys that "Reset" restores (the data set and augmentations have their own). */
+static const char *const hyperparameter_keys[] = {
+  SC_KEY_EPOCHS, SC_KEY_BATCH_SIZE, SC_KEY_LEARNING_RATE, SC_KEY_CONTRASTIVE_LEARNING_RATE,
+  SC_KEY_TEMPERATURE, SC_KEY_WIDTH, SC_KEY_INPUT_SIZE, SC_KEY_SEED, SC_KEY_COSINE_SCHEDULE,
+  SC_KEY_LABELED_PER_CLASS, SC_KEY_UNLABELED_CAP, SC_KEY_SUBSET, SC_KEY_BACKEND,
+};
+
+static void
+reset_clicked_cb(SimclrStudioParamsPanel *self)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS(hyperparameter_keys); i++)
+    g_settings_reset(self->settings, hyperparameter_keys[i]);
+}
+
+static void
+show_backend(SimclrStudioParamsPanel *self)
+{
+  g_autofree char *backend = g_settings_get_string(self->settings, SC_KEY_BACKEND);
+  gboolean cuda = g_str_equal(backend, "cuda") && self->cuda_usable;
+  gtk_check_button_set_active(cuda ? self->cuda_check : self->cpu_check, TRUE);
+}
+
+static void
+backend_toggled_cb(SimclrStudioParamsPanel *self, GtkCheckButton *check)
+{
+  if (self->settings == NULL || !gtk_check_button_get_active(check))
+    return;
+  g_settings_set_string(self->settings, SC_KEY_BACKEND,
+                        check == self->cuda_check ? "cuda" : "cpu");
+}
+
+static void
+probe_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  ScBackend *be = sc_backend_new("cuda", 0, &error);
+  if (be == NULL) {
+    g_task_return_error(task, error);
+    return;
+  }
+  sc_backend_free(be);
+  g_task_return_boolean(task, TRUE);
+}
+
+static void
+probe_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SimclrStudioParamsPanel *self = SIMCLR_STUDIO_PARAMS_PANEL(source);
+  g_autoptr(GError) error = NULL;
+  self->cuda_usable = g_task_propagate_boolean(G_TASK(result), &error);
+  if (self->cuda_row == NULL)
+    return; /* disposed while probing */
+  g_clear_pointer(&self->cuda_problem, g_free);
+  if (!self->cuda_usable)
+    self->cuda_problem = g_strdup(error->message);
+  adw_action_row_set_subtitle(self->cuda_row, self->cuda_usable
+                                                ? "cuDNN convolutions, cuBLAS products"
+                                                : self->cuda_problem);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->cuda_row), self->cuda_usable);
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->cuda_row), self->cuda_problem);
+  if (self->settings != NULL)
+    show_backend(self);
+}
+
+static void
+bind_spin(SimclrStudioParamsPanel *self, const char *key, GtkSpinButton *spin)
+{
+  g_settings_bind(self->settings, key, gtk_spin_button_get_adjustment(spin), "value",
+                  G_SETTINGS_BIND_DEFAULT);
+}
+
+static void
+simclr_studio_params_panel_dispose(GObject *object)
+{
+  SimclrStudioParamsPanel *self = SIMCLR_STUDIO_PARAMS_PANEL(object);
+  g_clear_object(&self->settings);
+  gtk_widget_dispose_template(GTK_WIDGET(self), SIMCLR_STUDIO_TYPE_PARAMS_PANEL);
+  G_OBJECT_CLASS(simclr_studio_params_panel_parent_class)->dispose(object);
+}
+
+static void
+simclr_studio_params_panel_finalize(GObject *object)
+{
+  SimclrStudioParamsPanel *self = SIMCLR_STUDIO_PARAMS_PANEL(object);
+  g_free(self->cuda_problem);
+  G_OBJECT_CLASS(simclr_studio_params_panel_parent_class)->finalize(object);
+}
+
+static void
+simclr_studio_params_panel_class_init(SimclrStudioParamsPanelClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  object_class->dispose = simclr_studio_params_panel_dispose;
+  object_class->finalize = simclr_studio_params_panel_finalize;
+
+  gtk_widget_class_set_template_from_resource(
+    widget_class, "/io/github/simclrstudio/SimclrStudio/simclr-studio-params-panel.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, SimclrStudioParamsPanel, name)
+  BIND(epochs_spin);
+  BIND(batch_spin);
+  BIND(lr_spin);
+  BIND(clr_spin);
+  BIND(temperature_spin);
+  BIND(width_spin);
+  BIND(input_spin);
+  BIND(seed_spin);
+  BIND(labeled_spin);
+  BIND(unlabeled_spin);
+  BIND(subset_spin);
+  BIND(cosine_switch);
+  BIND(cuda_row);
+  BIND(cpu_check);
+  BIND(cuda_check);
+#undef BIND
+  gtk_widget_class_bind_template_callback(widget_class, reset_clicked_cb);
+  gtk_widget_class_bind_template_callback(widget_class, backend_toggled_cb);
+}
+
+static void
+simclr_studio_params_panel_init(SimclrStudioParamsPanel *self)
+{
+  gtk_widget_init_template(GTK_WIDGET(self));
+  /* Looking for a GPU can take a while with a driver: off the main thread. */
+  g_autoptr(GTask) task = g_task_new(self, NULL, probe_done, NULL);
+  g_task_set_name(task, "[simclr-studio] probe CUDA");
+  g_task_run_in_thread(task, probe_thread);
+}
+
+void
+simclr_studio_params_panel_set_settings(SimclrStudioParamsPanel *self, GSettings *settings)
+{
+  g_return_if_fail(SIMCLR_STUDIO_IS_PARAMS_PANEL(self));
+  g_return_if_fail(self->settings == NULL);
+  self->settings = g_object_ref(settings);
+  bind_spin(self, SC_KEY_EPOCHS, self->epochs_spin);
+  bind_spin(self, SC_KEY_BATCH_SIZE, self->batch_spin);
+  bind_spin(self, SC_KEY_LEARNING_RATE, self->lr_spin);
+  bind_spin(self, SC_KEY_CONTRASTIVE_LEARNING_RATE, self->clr_spin);
+  bind_spin(self, SC_KEY_TEMPERATURE, self->temperature_spin);
+  bind_spin(self, SC_KEY_WIDTH, self->width_spin);
+  bind_spin(self, SC_KEY_INPUT_SIZE, self->input_spin);
+  bind_spin(self, SC_KEY_SEED, self->seed_spin);
+  bind_spin(self, SC_KEY_LABELED_PER_CLASS, self->labeled_spin);
+  bind_spin(self, SC_KEY_UNLABELED_CAP, self->unlabeled_spin);
+  bind_spin(self, SC_KEY_SUBSET, self->subset_spin);
+  g_settings_bind(settings, SC_KEY_COSINE_SCHEDULE, self->cosine_switch, "active",
+                  G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_object(settings, "changed::" SC_KEY_BACKEND, G_CALLBACK(show_backend),
+                          self, G_CONNECT_SWAPPED);
+  show_backend(self);
+}
+
+const char *
+simclr_studio_params_panel_get_cuda_problem(SimclrStudioParamsPanel *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_PARAMS_PANEL(self), NULL);
+  return self->cuda_problem;
+}

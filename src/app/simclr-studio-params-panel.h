@@ -1,0 +1,19 @@
+/* Hyperparameters, label budget and backend, bound to the settings. The
+ * CUDA choice is greyed out, with the reason, when no GPU can be used. */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define SIMCLR_STUDIO_TYPE_PARAMS_PANEL (simclr_studio_params_panel_get_type())
+G_DECLARE_FINAL_TYPE(SimclrStudioParamsPanel, simclr_studio_params_panel, SIMCLR_STUDIO,
+                     PARAMS_PANEL, AdwBin)
+
+void simclr_studio_params_panel_set_settings(SimclrStudioParamsPanel *self,
+                                             GSettings *settings);
+
+/* NULL while the probe for a GPU runs or when CUDA is usable, else why not. */
+const char *simclr_studio_params_panel_get_cuda_problem(SimclrStudioParamsPanel *self);
+
+G_END_DECLS

@@ -1,0 +1,192 @@
+/* SimclrStudioPreviewPanel: picks the images and follows the settings. */
+#include "simclr-studio-preview-panel.h"
+
+#include "preview.h"
+#include "simclr-studio-settings.h"
+
+struct _SimclrStudioPreviewPanel {
+  AdwBin parent_instance;
+
+  SimclrStudioPreview *preview;
+  GtkLabel *error_label;
+  GtkScale *weak_min_area_scale, *weak_brightness_scale, *weak_jitter_scale;
+  GtkScale *strong_min_area_scale, *strong_brightness_scale, *strong_jitter_scale;
+
+  GSettings *settings;
+  const ScDataset *dataset;
+  GRand *rand;
+  int32_t indices[SC_PREVIEW_COLUMNS];
+};
+
+G_DEFINE_FINAL_TYPE(SimclrStudioPreviewPanel, simclr_studio_preview_panel, ADW_TYPE_BIN)
+
+static void
+show_error(SimclrStudioPreviewPanel *self)
+{
+  const char *error = simclr_studio_preview_get_error(self->preview);
+  gtk_widget_set_visible(GTK_WIDGET(self->error_label), error != NULL);
+  if (error != NULL)
+    gtk_label_set_text(self->error_label, error);
+}
+
+static void
+update_images(SimclrStudioPreviewPanel *self)
+{
+  const ScSplit *train = self->dataset != NULL ? self->dataset->train : NULL;
+  if (train == NULL || sc_split_count(train) == 0) {
+    simclr_studio_preview_set_images(self->preview, NULL, 0, 0, 0);
+    return;
+  }
+  int h = sc_split_height(train), w = sc_split_width(train), c = sc_split_channels(train);
+  /* (8, h, w, c) */
+  g_autofree guint8 *images = g_malloc((size_t)SC_PREVIEW_COLUMNS * h * w * c);
+  sc_split_gather(train, self->indices, SC_PREVIEW_COLUMNS, images);
+  simclr_studio_preview_set_images(self->preview, images, h, w, c);
+  /* Render now so an invalid spec shows its message at once. */
+  simclr_studio_preview_get_figure(self->preview);
+  show_error(self);
+}
+
+static void
+update_spec(SimclrStudioPreviewPanel *self)
+{
+  ScAugmentStrength weak, strong;
+  simclr_studio_settings_get_strengths(self->settings, &weak, &strong);
+  simclr_studio_preview_set_strengths(self->preview, &weak, &strong);
+  simclr_studio_preview_set_out_size(self->preview,
+                                     g_settings_get_int(self->settings, SC_KEY_INPUT_SIZE));
+  simclr_studio_preview_get_figure(self->preview);
+  show_error(self);
+}
+
+static void
+settings_changed_cb(SimclrStudioPreviewPanel *self, const char *key)
+{
+  if (g_str_has_prefix(key, "weak-") || g_str_has_prefix(key, "strong-")
+      || g_str_equal(key, SC_KEY_INPUT_SIZE))
+    update_spec(self);
+}
+
+/* The first image of classes 0..7 (or the first 8 images): a varied start. */
+static void
+pick_first_of_each_class(SimclrStudioPreviewPanel *self)
+{
+  const ScSplit *train = self->dataset->train;
+  size_t n = sc_split_count(train);
+  const int32_t *labels = sc_split_labels(train);
+  int found = 0;
+  for (int k = 0; k < SC_PREVIEW_COLUMNS; k++)
+    self->indices[k] = (int32_t)MIN((size_t)k, n - 1);
+  for (int k = 0; labels != NULL && k < SC_PREVIEW_COLUMNS; k++)
+    for (size_t i = 0; i < n; i++)
+      if (labels[i] == k % MAX(self->dataset->n_classes, 1)) {
+        self->indices[found++] = (int32_t)i;
+        break;
+      }
+}
+
+static void
+simclr_studio_preview_panel_dispose(GObject *object)
+{
+  SimclrStudioPreviewPanel *self = SIMCLR_STUDIO_PREVIEW_PANEL(object);
+  g_clear_object(&self->settings);
+  self->dataset = NULL;
+  gtk_widget_dispose_template(GTK_WIDGET(self), SIMCLR_STUDIO_TYPE_PREVIEW_PANEL);
+  G_OBJECT_CLASS(simclr_studio_preview_panel_parent_class)->dispose(object);
+}
+
+static void
+simclr_studio_preview_panel_finalize(GObject *object)
+{
+  SimclrStudioPreviewPanel *self = SIMCLR_STUDIO_PREVIEW_PANEL(object);
+  g_rand_free(self->rand);
+  G_OBJECT_CLASS(simclr_studio_preview_panel_parent_class)->finalize(object);
+}
+
+static void
+simclr_studio_preview_panel_class_init(SimclrStudioPreviewPanelClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  object_class->dispose = simclr_studio_preview_panel_dispose;
+  object_class->finalize = simclr_studio_preview_panel_finalize;
+
+  g_type_ensure(SIMCLR_STUDIO_TYPE_PREVIEW);
+  gtk_widget_class_set_template_from_resource(
+    widget_class, "/io/github/simclrstudio/SimclrStudio/simclr-studio-preview-panel.ui");
+#define BIND(name) \
+  gtk_widget_class_bind_template_child(widget_class, SimclrStudioPreviewPanel, name)
+  BIND(preview);
+  BIND(error_label);
+  BIND(weak_min_area_scale);
+  BIND(weak_brightness_scale);
+  BIND(weak_jitter_scale);
+  BIND(strong_min_area_scale);
+  BIND(strong_brightness_scale);
+  BIND(strong_jitter_scale);
+#undef BIND
+}
+
+static void
+simclr_studio_preview_panel_init(SimclrStudioPreviewPanel *self)
+{
+  gtk_widget_init_template(GTK_WIDGET(self));
+  self->rand = g_rand_new_with_seed(42);
+}
+
+static void
+bind_scale(GSettings *settings, const char *key, GtkScale *scale)
+{
+  g_settings_bind(settings, key, gtk_range_get_adjustment(GTK_RANGE(scale)), "value",
+                  G_SETTINGS_BIND_DEFAULT);
+}
+
+void
+simclr_studio_preview_panel_set_settings(SimclrStudioPreviewPanel *self, GSettings *settings)
+{
+  g_return_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self));
+  g_return_if_fail(self->settings == NULL);
+  self->settings = g_object_ref(settings);
+  bind_scale(settings, SC_KEY_WEAK_MIN_AREA, self->weak_min_area_scale);
+  bind_scale(settings, SC_KEY_WEAK_BRIGHTNESS, self->weak_brightness_scale);
+  bind_scale(settings, SC_KEY_WEAK_JITTER, self->weak_jitter_scale);
+  bind_scale(settings, SC_KEY_STRONG_MIN_AREA, self->strong_min_area_scale);
+  bind_scale(settings, SC_KEY_STRONG_BRIGHTNESS, self->strong_brightness_scale);
+  bind_scale(settings, SC_KEY_STRONG_JITTER, self->strong_jitter_scale);
+  g_signal_connect_object(settings, "changed", G_CALLBACK(settings_changed_cb), self,
+                          G_CONNECT_SWAPPED);
+  simclr_studio_preview_set_seed(self->preview,
+                                 (guint64)g_settings_get_int(settings, SC_KEY_SEED));
+  update_spec(self);
+}
+
+void
+simclr_studio_preview_panel_set_dataset(SimclrStudioPreviewPanel *self,
+                                        const ScDataset *dataset)
+{
+  g_return_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self));
+  self->dataset = dataset;
+  if (dataset != NULL && sc_split_count(dataset->train) > 0)
+    pick_first_of_each_class(self);
+  update_images(self);
+}
+
+void
+simclr_studio_preview_panel_shuffle(SimclrStudioPreviewPanel *self)
+{
+  g_return_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self));
+  if (self->dataset == NULL || sc_split_count(self->dataset->train) == 0)
+    return;
+  gint32 n = (gint32)MIN(sc_split_count(self->dataset->train), (size_t)G_MAXINT32);
+  for (int k = 0; k < SC_PREVIEW_COLUMNS; k++)
+    self->indices[k] = g_rand_int_range(self->rand, 0, n);
+  simclr_studio_preview_set_seed(self->preview, g_rand_int(self->rand));
+  update_images(self);
+}
+
+SimclrStudioPreview *
+simclr_studio_preview_panel_get_preview(SimclrStudioPreviewPanel *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self), NULL);
+  return self->preview;
+}

@@ -1,0 +1,60 @@
+/* The window's fields, shared by its files (the window and its actions) and
+ * read by the tests. */
+#pragma once
+
+#include "simclr-studio-chart-view.h"
+#include "simclr-studio-data-panel.h"
+#include "simclr-studio-params-panel.h"
+#include "simclr-studio-preview-panel.h"
+#include "simclr-studio-runner.h"
+#include "simclr-studio-stall-meter.h"
+#include "simclr-studio-window.h"
+
+G_BEGIN_DECLS
+
+struct _SimclrStudioWindow {
+  AdwApplicationWindow parent_instance;
+
+  /* Template children */
+  AdwWindowTitle *window_title;
+  AdwToastOverlay *toast_overlay;
+  GtkWidget *settings_box;
+  SimclrStudioDataPanel *data_panel;
+  SimclrStudioParamsPanel *params_panel;
+  SimclrStudioPreviewPanel *preview_panel;
+  GtkDropDown *runs_dropdown;
+  GtkProgressBar *progress_bar;
+  SimclrStudioChartView *accuracy_chart;
+  SimclrStudioChartView *loss_chart;
+  GtkCheckButton *reference_check;
+  GtkLabel *status_label;
+  GtkTextView *log_view;
+  GtkScrolledWindow *log_scroller;
+
+  GSettings *settings;
+  SimclrStudioRunner *runner;
+  SimclrStudioStallMeter *stall_meter; /* while training */
+  double max_stall_ms;
+  GtkFileChooserNative *export_chooser;
+
+  /* The training shown: runs chosen, progress within them, and the
+   * epochs received (ScEpochMetrics per run) that the charts replay. */
+  GArray *history[3];
+  gboolean runs[3];
+  int n_runs;
+  int runs_done;
+  int epochs;
+  gint64 started_usec;
+  char *checkpoint_path; /* last checkpoint written */
+  gboolean closing;      /* the window closes once the worker has stopped */
+};
+
+/* Curves of the run series, and the dashed reference series after them. */
+#define SIMCLR_STUDIO_N_RUN_SERIES 3
+
+void simclr_studio_window_actions_init(SimclrStudioWindow *self);
+/* Enables and disables actions for the current state. */
+void simclr_studio_window_actions_update(SimclrStudioWindow *self);
+void simclr_studio_window_toast(SimclrStudioWindow *self, const char *message);
+
+G_END_DECLS

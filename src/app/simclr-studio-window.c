@@ -1,0 +1,572 @@
+/* SimclrStudioWindow: wires the panels to the settings and the runner, and
+ * shows training reports as they arrive on the main loop. */
+#include "config.h"
+
+#include "simclr-studio-window-private.h"
+
+#include <math.h>
+
+#include "sc-error.h"
+#include "simclr-studio-settings.h"
+
+G_DEFINE_FINAL_TYPE(SimclrStudioWindow, simclr_studio_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum { SIGNAL_TRAINING_EVENT, SIGNAL_TRAINING_FINISHED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+enum { PROP_0, PROP_LOADING, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+#define STALL_METER_PERIOD_MS 10
+
+static const char *const run_titles[SC_N_RUNS] = { "Baseline", "Pretraining", "Finetuning" };
+static const char *const series_names[SC_N_RUNS] = { "baseline", "pretraining (probe)",
+                                                     "finetuning" };
+/* The Keras example's maximal validation accuracies (its keras.io run on
+ * STL-10, reference section 7.4): baseline, linear probe, finetuning. */
+static const double example_max_acc[SC_N_RUNS] = { 0.6005, 0.5624, 0.6699 };
+static const char *const example_names[SC_N_RUNS] = { "example: baseline", "example: probe",
+                                                      "example: finetune" };
+
+/* Per-epoch numbers shown in the log when a run has them. */
+static const struct {
+  const char *name;
+  size_t offset;
+  gboolean percent;
+} log_fields[] = {
+  { "loss", G_STRUCT_OFFSET(ScEpochMetrics, loss), FALSE },
+  { "acc", G_STRUCT_OFFSET(ScEpochMetrics, acc), TRUE },
+  { "c_loss", G_STRUCT_OFFSET(ScEpochMetrics, c_loss), FALSE },
+  { "c_acc", G_STRUCT_OFFSET(ScEpochMetrics, c_acc), TRUE },
+  { "p_loss", G_STRUCT_OFFSET(ScEpochMetrics, p_loss), FALSE },
+  { "p_acc", G_STRUCT_OFFSET(ScEpochMetrics, p_acc), TRUE },
+  { "val_loss", G_STRUCT_OFFSET(ScEpochMetrics, val_loss), FALSE },
+  { "val_acc", G_STRUCT_OFFSET(ScEpochMetrics, val_acc), TRUE },
+  { "val_p_loss", G_STRUCT_OFFSET(ScEpochMetrics, val_p_loss), FALSE },
+  { "val_p_acc", G_STRUCT_OFFSET(ScEpochMetrics, val_p_acc), TRUE },
+  { "knn_acc", G_STRUCT_OFFSET(ScEpochMetrics, knn_acc), TRUE },
+};
+
+void
+simclr_studio_window_toast(SimclrStudioWindow *self, const char *message)
+{
+  AdwToast *toast = adw_toast_new(message);
+  adw_toast_set_timeout(toast, 6);
+  adw_toast_overlay_add_toast(self->toast_overlay, toast);
+}
+
+static void
+log_line(SimclrStudioWindow *self, const char *line)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->log_view);
+  GtkTextIter end;
+  gtk_text_buffer_get_end_iter(buffer, &end);
+  if (gtk_text_buffer_get_char_count(buffer) > 0)
+    gtk_text_buffer_insert(buffer, &end, "\n", 1);
+  gtk_text_buffer_insert(buffer, &end, line, -1);
+  /* Follow the newest line. */
+  gtk_text_buffer_get_end_iter(buffer, &end);
+  GtkTextMark *mark = gtk_text_buffer_create_mark(buffer, NULL, &end, FALSE);
+  gtk_text_view_scroll_mark_onscreen(self->log_view, mark);
+  gtk_text_buffer_delete_mark(buffer, mark);
+}
+
+static void log_printf(SimclrStudioWindow *self, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+log_printf(SimclrStudioWindow *self, const char *format, ...)
+{
+  va_list args;
+  va_start(args, format);
+  g_autofree char *line = g_strdup_vprintf(format, args);
+  va_end(args);
+  log_line(self, line);
+}
+
+/* ---- Charts ---- */
+
+static void
+add_run_series(ScChart *chart)
+{
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    double red, green, blue;
+    sc_chart_palette(r, &red, &green, &blue);
+    sc_chart_add_series(chart, series_names[r], red, green, blue);
+  }
+}
+
+static void
+append_epoch(SimclrStudioWindow *self, ScChart *acc, ScChart *loss, ScRunKind run,
+             const ScEpochMetrics *m)
+{
+  sc_chart_append(acc, run, m->epoch, sc_epoch_metrics_val_acc(run, m));
+  sc_chart_append(loss, run, m->epoch, sc_epoch_metrics_val_loss(run, m));
+}
+
+/* Series r of each chart is run r's curve; the accuracy chart may add the
+ * example's results as dashed lines after them. */
+static void
+rebuild_charts(SimclrStudioWindow *self)
+{
+  ScChart *acc = sc_chart_new("Validation accuracy", "epoch", "accuracy");
+  ScChart *loss = sc_chart_new("Validation loss", "epoch", "loss");
+  sc_chart_set_percent(acc, TRUE);
+  sc_chart_set_y_from_zero(acc, TRUE);
+  sc_chart_set_y_from_zero(loss, TRUE);
+  sc_chart_set_x_extent(acc, self->epochs);
+  sc_chart_set_x_extent(loss, self->epochs);
+  add_run_series(acc);
+  add_run_series(loss);
+
+  if (gtk_check_button_get_active(self->reference_check)) {
+    for (int r = 0; r < SC_N_RUNS; r++) {
+      double red, green, blue;
+      sc_chart_palette(r, &red, &green, &blue);
+      guint s = sc_chart_add_series(acc, example_names[r], red, green, blue);
+      sc_chart_set_series_style(acc, s, SC_LINE_DASHED);
+      double x[2] = { 1, MAX(self->epochs, 1) };
+      double y[2] = { example_max_acc[r], example_max_acc[r] };
+      sc_chart_set_series_points(acc, s, x, y, self->epochs > 1 ? 2 : 1);
+    }
+  }
+
+  for (int r = 0; r < SC_N_RUNS; r++)
+    for (guint i = 0; i < self->history[r]->len; i++)
+      append_epoch(self, acc, loss, r, &g_array_index(self->history[r], ScEpochMetrics, i));
+  simclr_studio_chart_view_set_chart(self->accuracy_chart, acc);
+  simclr_studio_chart_view_set_chart(self->loss_chart, loss);
+}
+
+/* ---- Progress and reports ---- */
+
+static char *
+duration_text(double seconds)
+{
+  if (!isfinite(seconds) || seconds < 0)
+    return g_strdup("–");
+  int s = (int)lround(seconds);
+  if (s < 60)
+    return g_strdup_printf("%d s", s);
+  if (s < 3600)
+    return g_strdup_printf("%d min %02d s", s / 60, s % 60);
+  return g_strdup_printf("%d h %02d min", s / 3600, s / 60 % 60);
+}
+
+static int
+run_ordinal(SimclrStudioWindow *self, ScRunKind run)
+{
+  int k = 0;
+  for (int r = 0; r <= (int)run; r++)
+    k += self->runs[r] ? 1 : 0;
+  return k;
+}
+
+static void
+show_step(SimclrStudioWindow *self, const ScTrainerEvent *e)
+{
+  double per_run = (double)MAX(e->epochs, 1) * MAX(e->steps, 1);
+  double in_run = (double)(e->epoch - 1) * MAX(e->steps, 1) + e->step;
+  double fraction = (self->runs_done * per_run + in_run) / (MAX(self->n_runs, 1) * per_run);
+  gtk_progress_bar_set_fraction(self->progress_bar, CLAMP(fraction, 0.0, 1.0));
+
+  g_autofree char *eta = duration_text(e->eta_s);
+  g_autofree char *text = g_strdup_printf(
+    "%s (run %d of %d) · epoch %d/%d · step %d/%d · %.0f images/s · %s left in this run%s",
+    run_titles[e->run], run_ordinal(self, e->run), self->n_runs, e->epoch, e->epochs,
+    e->step, e->steps, e->images_per_s, eta,
+    simclr_studio_runner_get_paused(self->runner) ? " · paused" : "");
+  gtk_progress_bar_set_text(self->progress_bar, text);
+}
+
+static void
+log_epoch(SimclrStudioWindow *self, ScRunKind run, int epochs, const ScEpochMetrics *m)
+{
+  g_autoptr(GString) line = g_string_new(NULL);
+  g_string_append_printf(line, "%-10s epoch %*d/%d", sc_run_name(run),
+                         epochs >= 100 ? 3 : 2, m->epoch, epochs);
+  for (size_t i = 0; i < G_N_ELEMENTS(log_fields); i++) {
+    double v = G_STRUCT_MEMBER(double, m, log_fields[i].offset);
+    if (isnan(v))
+      continue;
+    if (log_fields[i].percent)
+      g_string_append_printf(line, "  %s %.2f%%", log_fields[i].name, 100.0 * v);
+    else
+      g_string_append_printf(line, "  %s %.4f", log_fields[i].name, v);
+  }
+  g_string_append_printf(line, "  (%.1f s, %.0f images/s)", m->seconds, m->images_per_s);
+  log_line(self, line->str);
+}
+
+static double
+best_val_acc(SimclrStudioWindow *self, ScRunKind run)
+{
+  double best = NAN;
+  for (guint i = 0; i < self->history[run]->len; i++) {
+    double v = sc_epoch_metrics_val_acc(run, &g_array_index(self->history[run],
+                                                            ScEpochMetrics, i));
+    if (isfinite(v) && !(v <= best))
+      best = v;
+  }
+  return best;
+}
+
+static void
+runner_event_cb(SimclrStudioWindow *self, const ScTrainerEvent *e)
+{
+  switch (e->kind) {
+  case SC_EVENT_RUN_STARTED:
+    log_printf(self, "%s: %d epochs of %d steps", run_titles[e->run], e->epochs, e->steps);
+    if (e->epochs != self->epochs) {
+      self->epochs = e->epochs;
+      rebuild_charts(self);
+    }
+    show_step(self, e);
+    break;
+  case SC_EVENT_STEP:
+    show_step(self, e);
+    break;
+  case SC_EVENT_EPOCH_DONE: {
+    g_array_append_val(self->history[e->run], e->metrics);
+    append_epoch(self, simclr_studio_chart_view_get_chart(self->accuracy_chart),
+                 simclr_studio_chart_view_get_chart(self->loss_chart), e->run, &e->metrics);
+    simclr_studio_chart_view_changed(self->accuracy_chart);
+    simclr_studio_chart_view_changed(self->loss_chart);
+    log_epoch(self, e->run, e->epochs, &e->metrics);
+    break;
+  }
+  case SC_EVENT_RUN_DONE:
+    self->runs_done++;
+    log_printf(self, "%s: best validation accuracy %.2f%%", run_titles[e->run],
+               100.0 * best_val_acc(self, e->run));
+    break;
+  case SC_EVENT_CHECKPOINT: {
+    g_free(self->checkpoint_path);
+    self->checkpoint_path = g_strdup(e->path);
+    g_autofree char *status = g_strdup_printf("Checkpoint: %s", e->path);
+    gtk_label_set_text(self->status_label, status);
+    break;
+  }
+  }
+  g_signal_emit(self, signals[SIGNAL_TRAINING_EVENT], 0, e);
+}
+
+static void
+runner_finished_cb(SimclrStudioWindow *self, const GError *error)
+{
+  self->max_stall_ms = simclr_studio_stall_meter_get_max_ms(self->stall_meter);
+  g_clear_pointer(&self->stall_meter, simclr_studio_stall_meter_free);
+  double seconds = (g_get_monotonic_time() - self->started_usec) / 1e6;
+  g_autofree char *took = duration_text(seconds);
+  gboolean completed = error == NULL;
+  gboolean stopped = g_error_matches(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
+
+  if (completed) {
+    gtk_progress_bar_set_fraction(self->progress_bar, 1.0);
+    g_autofree char *text = g_strdup_printf("Done in %s", took);
+    gtk_progress_bar_set_text(self->progress_bar, text);
+    log_printf(self, "Done in %s.", took);
+  } else if (stopped) {
+    gtk_progress_bar_set_text(self->progress_bar, "Stopped");
+    log_printf(self, "Stopped after %s.%s%s", took,
+               self->checkpoint_path ? " The last checkpoint is kept: " : "",
+               self->checkpoint_path ? self->checkpoint_path : "");
+  } else {
+    gtk_progress_bar_set_text(self->progress_bar, "Failed");
+    log_printf(self, "Training failed: %s", error->message);
+    simclr_studio_window_toast(self, error->message);
+  }
+  log_printf(self, "Longest main-loop stall during the training: %.1f ms",
+             self->max_stall_ms);
+  g_autofree char *status = g_strdup_printf(
+    "Longest main-loop stall: %.0f ms%s%s", self->max_stall_ms,
+    self->checkpoint_path ? " · checkpoint: " : "",
+    self->checkpoint_path ? self->checkpoint_path : "");
+  gtk_label_set_text(self->status_label, status);
+
+  gtk_widget_set_sensitive(self->settings_box, TRUE);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->runs_dropdown), TRUE);
+  simclr_studio_window_actions_update(self);
+  g_signal_emit(self, signals[SIGNAL_TRAINING_FINISHED], 0, completed);
+
+  if (self->closing)
+    gtk_window_destroy(GTK_WINDOW(self));
+}
+
+/* ---- Training ---- */
+
+static char *
+new_checkpoint_dir(GError **error)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+  char *dir = g_build_filename(g_get_user_data_dir(), "simclr-studio", "runs", stamp, NULL);
+  if (g_mkdir_with_parents(dir, 0755) != 0) {
+    int saved_errno = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                "Could not create the checkpoint folder %s: %s", dir,
+                g_strerror(saved_errno));
+    g_free(dir);
+    return NULL;
+  }
+  return dir;
+}
+
+gboolean
+simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), FALSE);
+  if (simclr_studio_runner_get_running(self->runner)) {
+    g_set_error_literal(error, SC_TRAINER_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                        "A training is already running");
+    return FALSE;
+  }
+  ScTrainConfig config;
+  simclr_studio_settings_get_config(self->settings, &config);
+  g_autofree char *dir = new_checkpoint_dir(error);
+  gboolean ok = dir != NULL
+                && simclr_studio_runner_start(self->runner, &config, dir, error);
+  if (ok) {
+    self->n_runs = 0;
+    for (int r = 0; r < SC_N_RUNS; r++) {
+      self->runs[r] = config.runs[r];
+      self->n_runs += config.runs[r] ? 1 : 0;
+      g_array_set_size(self->history[r], 0);
+    }
+    self->runs_done = 0;
+    self->epochs = config.epochs;
+    self->started_usec = g_get_monotonic_time();
+    g_clear_pointer(&self->checkpoint_path, g_free);
+    g_clear_pointer(&self->stall_meter, simclr_studio_stall_meter_free);
+    self->stall_meter = simclr_studio_stall_meter_new(STALL_METER_PERIOD_MS);
+    rebuild_charts(self);
+    gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
+    gtk_progress_bar_set_text(self->progress_bar, "Opening the data and building the models…");
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+    log_printf(self, "Training on %s with the %s backend; checkpoints in %s",
+               config.data_path ? config.data_path : SC_DEFAULT_DATA_DIR, config.backend, dir);
+    gtk_widget_set_sensitive(self->settings_box, FALSE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->runs_dropdown), FALSE);
+    simclr_studio_window_actions_update(self);
+  }
+  sc_train_config_clear(&config);
+  return ok;
+}
+
+gboolean
+simclr_studio_window_get_training(SimclrStudioWindow *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), FALSE);
+  return simclr_studio_runner_get_running(self->runner);
+}
+
+gboolean
+simclr_studio_window_get_loading(SimclrStudioWindow *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), FALSE);
+  return simclr_studio_data_panel_get_loading(self->data_panel);
+}
+
+double
+simclr_studio_window_get_max_stall_ms(SimclrStudioWindow *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), 0.0);
+  return self->max_stall_ms;
+}
+
+/* ---- Wiring ---- */
+
+static void
+dataset_changed_cb(SimclrStudioWindow *self)
+{
+  const ScDataset *d = simclr_studio_data_panel_get_dataset(self->data_panel);
+  simclr_studio_preview_panel_set_dataset(self->preview_panel, d);
+  g_autofree char *name = d != NULL ? g_path_get_basename(d->path) : NULL;
+  adw_window_title_set_subtitle(self->window_title, name != NULL ? name : "no data set");
+  simclr_studio_window_actions_update(self);
+}
+
+static void
+loading_changed_cb(SimclrStudioWindow *self)
+{
+  g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_LOADING]);
+}
+
+static void
+runs_selected_cb(SimclrStudioWindow *self)
+{
+  g_settings_set_enum(self->settings, SC_KEY_RUNS,
+                      (int)gtk_drop_down_get_selected(self->runs_dropdown));
+}
+
+static void
+runs_setting_cb(SimclrStudioWindow *self)
+{
+  gtk_drop_down_set_selected(self->runs_dropdown,
+                             (guint)g_settings_get_enum(self->settings, SC_KEY_RUNS));
+}
+
+static void
+reference_toggled_cb(SimclrStudioWindow *self)
+{
+  rebuild_charts(self);
+}
+
+static void
+epochs_changed_cb(SimclrStudioWindow *self)
+{
+  if (simclr_studio_runner_get_running(self->runner))
+    return;
+  self->epochs = g_settings_get_int(self->settings, SC_KEY_EPOCHS);
+  rebuild_charts(self);
+}
+
+static gboolean
+simclr_studio_window_close_request(GtkWindow *window)
+{
+  SimclrStudioWindow *self = SIMCLR_STUDIO_WINDOW(window);
+  if (!simclr_studio_runner_get_running(self->runner))
+    return GTK_WINDOW_CLASS(simclr_studio_window_parent_class)->close_request(window);
+  /* Stop after the current step, let the window go at once, and destroy it
+   * when the worker has ended (the application stays until then). */
+  if (!self->closing) {
+    self->closing = TRUE;
+    simclr_studio_runner_cancel(self->runner);
+    gtk_widget_set_visible(GTK_WIDGET(self), FALSE);
+  }
+  return TRUE;
+}
+
+static void
+simclr_studio_window_dispose(GObject *object)
+{
+  SimclrStudioWindow *self = SIMCLR_STUDIO_WINDOW(object);
+  if (self->runner != NULL) {
+    g_signal_handlers_disconnect_by_data(self->runner, self);
+    simclr_studio_runner_shutdown(self->runner);
+    g_clear_object(&self->runner);
+  }
+  g_clear_pointer(&self->stall_meter, simclr_studio_stall_meter_free);
+  if (self->export_chooser != NULL)
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->export_chooser));
+  g_clear_object(&self->export_chooser);
+  g_clear_object(&self->settings);
+  gtk_widget_dispose_template(GTK_WIDGET(self), SIMCLR_STUDIO_TYPE_WINDOW);
+  G_OBJECT_CLASS(simclr_studio_window_parent_class)->dispose(object);
+}
+
+static void
+simclr_studio_window_finalize(GObject *object)
+{
+  SimclrStudioWindow *self = SIMCLR_STUDIO_WINDOW(object);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_array_unref(self->history[r]);
+  g_free(self->checkpoint_path);
+  G_OBJECT_CLASS(simclr_studio_window_parent_class)->finalize(object);
+}
+
+static void
+simclr_studio_window_get_property(GObject *object, guint prop_id, GValue *value,
+                                  GParamSpec *pspec)
+{
+  SimclrStudioWindow *self = SIMCLR_STUDIO_WINDOW(object);
+  switch (prop_id) {
+  case PROP_LOADING:
+    g_value_set_boolean(value, simclr_studio_window_get_loading(self));
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+  }
+}
+
+static void
+simclr_studio_window_class_init(SimclrStudioWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS(klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS(klass);
+  object_class->get_property = simclr_studio_window_get_property;
+  object_class->dispose = simclr_studio_window_dispose;
+  object_class->finalize = simclr_studio_window_finalize;
+  window_class->close_request = simclr_studio_window_close_request;
+
+  properties[PROP_LOADING] = g_param_spec_boolean(
+    "loading", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties(object_class, N_PROPS, properties);
+
+  signals[SIGNAL_TRAINING_EVENT] =
+    g_signal_new("training-event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_TRAINING_FINISHED] =
+    g_signal_new("training-finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+
+  g_type_ensure(SIMCLR_STUDIO_TYPE_DATA_PANEL);
+  g_type_ensure(SIMCLR_STUDIO_TYPE_PARAMS_PANEL);
+  g_type_ensure(SIMCLR_STUDIO_TYPE_PREVIEW_PANEL);
+  g_type_ensure(SIMCLR_STUDIO_TYPE_CHART_VIEW);
+  gtk_widget_class_set_template_from_resource(
+    widget_class, "/io/github/simclrstudio/SimclrStudio/simclr-studio-window.ui");
+#define BIND(name) gtk_widget_class_bind_template_child(widget_class, SimclrStudioWindow, name)
+  BIND(window_title);
+  BIND(toast_overlay);
+  BIND(settings_box);
+  BIND(data_panel);
+  BIND(params_panel);
+  BIND(preview_panel);
+  BIND(runs_dropdown);
+  BIND(progress_bar);
+  BIND(accuracy_chart);
+  BIND(loss_chart);
+  BIND(reference_check);
+  BIND(status_label);
+  BIND(log_view);
+  BIND(log_scroller);
+#undef BIND
+}
+
+static void
+simclr_studio_window_init(SimclrStudioWindow *self)
+{
+  gtk_widget_init_template(GTK_WIDGET(self));
+  for (int r = 0; r < SC_N_RUNS; r++)
+    self->history[r] = g_array_new(FALSE, FALSE, sizeof(ScEpochMetrics));
+  self->runner = simclr_studio_runner_new();
+  g_signal_connect_swapped(self->runner, "event", G_CALLBACK(runner_event_cb), self);
+  g_signal_connect_swapped(self->runner, "finished", G_CALLBACK(runner_finished_cb), self);
+  g_signal_connect_swapped(self->data_panel, "dataset-changed",
+                           G_CALLBACK(dataset_changed_cb), self);
+  g_signal_connect_swapped(self->data_panel, "notify::loading",
+                           G_CALLBACK(loading_changed_cb), self);
+  simclr_studio_window_actions_init(self);
+}
+
+SimclrStudioWindow *
+simclr_studio_window_new(AdwApplication *app, GSettings *settings)
+{
+  g_return_val_if_fail(G_IS_SETTINGS(settings), NULL);
+  SimclrStudioWindow *self = g_object_new(SIMCLR_STUDIO_TYPE_WINDOW, "application", app,
+                                          NULL);
+  self->settings = g_object_ref(settings);
+  self->epochs = g_settings_get_int(settings, SC_KEY_EPOCHS);
+
+  runs_setting_cb(self);
+  g_signal_connect_object(settings, "changed::" SC_KEY_RUNS, G_CALLBACK(runs_setting_cb),
+                          self, G_CONNECT_SWAPPED);
+  g_signal_connect_swapped(self->runs_dropdown, "notify::selected",
+                           G_CALLBACK(runs_selected_cb), self);
+  g_settings_bind(settings, SC_KEY_SHOW_REFERENCE, self->reference_check, "active",
+                  G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_swapped(self->reference_check, "toggled",
+                           G_CALLBACK(reference_toggled_cb), self);
+  g_signal_connect_object(settings, "changed::" SC_KEY_EPOCHS, G_CALLBACK(epochs_changed_cb),
+                          self, G_CONNECT_SWAPPED);
+
+  simclr_studio_params_panel_set_settings(self->params_panel, settings);
+  simclr_studio_preview_panel_set_settings(self->preview_panel, settings);
+  simclr_studio_data_panel_set_settings(self->data_panel, settings);
+  rebuild_charts(self);
+  simclr_studio_window_actions_update(self);
+  log_line(self, "Press Train (Ctrl+Enter) to run the selected runs; each epoch adds a line "
+                 "here and a point to the charts.");
+  return self;
+}

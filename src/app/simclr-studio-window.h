@@ -1,0 +1,30 @@
+/* The main window: data set, hyperparameters, augmentation preview, run
+ * controls with progress, live curves and the per-epoch log. */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define SIMCLR_STUDIO_TYPE_WINDOW (simclr_studio_window_get_type())
+G_DECLARE_FINAL_TYPE(SimclrStudioWindow, simclr_studio_window, SIMCLR_STUDIO, WINDOW,
+                     AdwApplicationWindow)
+
+/* Signals:
+ *   "training-event" (const ScTrainerEvent *event): a report the window has
+ *   just shown.
+ *   "training-finished" (gboolean completed): after a training ended and the
+ *   window has shown its outcome; completed is FALSE after a stop or error. */
+
+/* settings: the application's (see simclr-studio-settings.h). */
+SimclrStudioWindow *simclr_studio_window_new(AdwApplication *app, GSettings *settings);
+
+/* Starts a training with the current settings; the error says why not. */
+gboolean simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error);
+gboolean simclr_studio_window_get_training(SimclrStudioWindow *self);
+/* TRUE while the data set is being opened (property "loading"). */
+gboolean simclr_studio_window_get_loading(SimclrStudioWindow *self);
+/* Longest main-loop stall of the last training, in milliseconds. */
+double simclr_studio_window_get_max_stall_ms(SimclrStudioWindow *self);
+
+G_END_DECLS
