@@ -374,7 +374,7 @@ unpack_entry(struct archive *a, struct archive_entry *entry, const char *root,
   }
   g_autofree char *path = g_build_filename(root, name, NULL);
   mode_t type = archive_entry_filetype(entry);
-  if (type != AE_IFDIR && type != AE_IFREG) {
+  if ((type != AE_IFDIR && type != AE_IFREG) || archive_entry_hardlink(entry) != NULL) {
     g_debug("%s: skipping %s, neither a folder nor a regular file", archive_path, name);
     return TRUE;
   }
