@@ -583,6 +583,16 @@ assert_numeric_stop(Fixture *f, gboolean contrastive, const char *run_title)
   g_assert_nonnull(strstr(error->message, ", step "));
   g_assert_nonnull(strstr(error->message, contrastive ? "--contrastive-lr" : "--lr"));
   sc_trainer_free(t);
+  if (contrastive) {
+    /* The checkpoint before the divergence stays usable, its weights finite. */
+    ScTrainer *back = new_trainer(&c, f->ckpt, NULL, NULL);
+    g_assert_cmpint(sc_trainer_get_epochs_done(back, SC_RUN_BASELINE), ==, 2);
+    g_assert_cmpint(sc_trainer_get_epochs_done(back, SC_RUN_PRETRAIN), ==, 0);
+    const ScParams *p = back->models[SC_RUN_PRETRAIN].params;
+    for (size_t i = 0; i < p->count; i++)
+      g_assert_true(isfinite(p->params[i]));
+    sc_trainer_free(back);
+  }
   sc_train_config_clear(&c);
 }
 

@@ -446,16 +446,22 @@ typedef struct {
   int step;       /* 0-based */
 } Position;
 
+static const char *
+non_finite_name(double value)
+{
+  return isnan(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
+}
+
 /* hint: the flag whose learning rate made the weights diverge. */
 static gboolean
 numeric_error(ScTrainer *t, const Position *at, const char *what, double value,
               const char *hint, GError **error)
 {
   g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_NUMERIC,
-              "%s stopped at epoch %u, step %d of %d: the %s is %g; the weights diverged "
+              "%s stopped at epoch %u, step %d of %d: the %s is %s; the weights diverged "
               "(try a smaller %s)",
-              run_titles[at->run], at->epoch, at->step + 1, t->batches.steps, what, value,
-              hint);
+              run_titles[at->run], at->epoch, at->step + 1, t->batches.steps, what,
+              non_finite_name(value), hint);
   return FALSE;
 }
 
@@ -613,9 +619,10 @@ validate(ScTrainer *t, ScNet *encoder, ScNet *head, const Position *at, double *
   *acc = sc_mean_result(&mean_acc);
   if (!isfinite(*loss)) {
     g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_NUMERIC,
-                "%s stopped in the validation after epoch %u: the test loss is %g; the "
-                "weights diverged (try a smaller --lr)",
-                run_titles[at->run], at->epoch, *loss);
+                "%s stopped in the validation after epoch %u: the test loss is %s; the "
+                "weights diverged (try a smaller %s)",
+                run_titles[at->run], at->epoch, non_finite_name(*loss),
+                at->run == SC_RUN_PRETRAIN ? "--contrastive-lr or --lr" : "--lr");
     return FALSE;
   }
   return t->be->ops->sync(t->be, error);

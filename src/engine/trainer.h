@@ -115,10 +115,14 @@ void sc_trainer_set_checkpoint_dir(ScTrainer *trainer, const char *dir);
  * finetune; finetuning starts from the pretrained encoder (of this call or
  * of the restored checkpoint) and is refused while pretraining is not done.
  * Fails with SC_ERROR_CANCELLED when cancelled (the last checkpoint stays),
- * SC_ERROR_NUMERIC on NaN or Inf (the message names run, epoch and step). */
+ * SC_ERROR_NUMERIC on NaN or Inf (the message names run, epoch and step).
+ * After a failure the weights in memory are those of a partial epoch: to go
+ * on, make a new trainer from the checkpoint. */
 gboolean sc_trainer_run(ScTrainer *trainer, GError **error);
 
-/* Thread-safe: from any thread, while sc_trainer_run is running. */
+/* Thread-safe: from any thread, while sc_trainer_run is running. A cancel
+ * is final (it also ends a pause); sc_trainer_run then returns at the next
+ * step boundary. */
 void sc_trainer_cancel(ScTrainer *trainer);
 void sc_trainer_set_paused(ScTrainer *trainer, gboolean paused);
 gboolean sc_trainer_is_paused(ScTrainer *trainer);
