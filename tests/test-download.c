@@ -6,8 +6,11 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "cli-download.h"
 
 #include "data/dataset.h"
 #include "data/download.h"
@@ -126,6 +129,7 @@ typedef enum {
   SERVE_IGNORE_RANGE, /* always 200 with the whole file */
   SERVE_CUT,          /* a 200 whose connection closes after cut_bytes */
   SERVE_STATUS,       /* an empty response with `status` */
+  SERVE_INTERRUPT,    /* like SERVE_CUT, then SIGINT to this process */
 } ServeMode;
 
 typedef struct {
@@ -158,6 +162,29 @@ serve_cut(SoupServerMessage *msg, GBytes *body, gsize cut_bytes)
                                           "\r\nContent-Length: %zu\r\n\r\n", len);
   g_output_stream_write_all(out, head, strlen(head), NULL, NULL, NULL);
   g_output_stream_write_all(out, data, cut_bytes, NULL, NULL, NULL);
+  g_io_stream_close(io, NULL, NULL);
+}
+
+/* Sends the first cut_bytes, then interrupts this process as Ctrl-C would
+ * and waits (5 s at most) for the client to hang up. */
+static void
+serve_interrupt(SoupServerMessage *msg, GBytes *body, gsize cut_bytes)
+{
+  g_autoptr(GIOStream) io = soup_server_message_steal_connection(msg);
+  gsize len;
+  const guint8 *data = g_bytes_get_data(body, &len);
+  g_autofree char *head = g_strdup_printf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+                                          len);
+  GOutputStream *out = g_io_stream_get_output_stream(io);
+  g_output_stream_write_all(out, head, strlen(head), NULL, NULL, NULL);
+  g_output_stream_write_all(out, data, cut_bytes, NULL, NULL, NULL);
+  if (G_IS_SOCKET_CONNECTION(io))
+    g_socket_set_timeout(g_socket_connection_get_socket(G_SOCKET_CONNECTION(io)), 5);
+  kill(getpid(), SIGINT);
+  guint8 sink[256];
+  while (g_input_stream_read(g_io_stream_get_input_stream(io), sink, sizeof sink, NULL,
+                             NULL) > 0)
+    ;
   g_io_stream_close(io, NULL, NULL);
 }
 
@@ -204,6 +231,8 @@ handle_request(SoupServer *soup_server, SoupServerMessage *msg, const char *path
     soup_server_message_set_status(msg, status, NULL);
   } else if (mode == SERVE_CUT) {
     serve_cut(msg, server.body, cut_bytes);
+  } else if (mode == SERVE_INTERRUPT) {
+    serve_interrupt(msg, server.body, cut_bytes);
   } else if (mode == SERVE_WHOLE && soup_message_headers_get_one(request, "Range") != NULL) {
     serve_range(msg, server.body);
   } else {
@@ -1024,6 +1053,36 @@ test_import_folder(void)
   sc_test_rmtree(dir);
 }
 
+/* simclr-train --download-stl10's runner: exit statuses 0, 1 and 130. */
+static void
+test_cli(void)
+{
+  g_autofree char *dest = sc_test_mkdtemp();
+  g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
+  ScDownloadSource source = test_source();
+
+  server_set(SERVE_STATUS, SOUP_STATUS_NOT_FOUND, 0);
+  g_assert_cmpint(cli_download_dataset(&source, dest, FALSE), ==, 1);
+  assert_listing(dest, "");
+
+  /* Ctrl-C in the middle: what arrived before it stays for the next run. */
+  gsize cut = g_bytes_get_size(archive) / 3;
+  server_set(SERVE_INTERRUPT, 0, cut);
+  g_assert_cmpint(cli_download_dataset(&source, dest, FALSE), ==, 130);
+  guint64 kept = file_size(part);
+  g_assert_cmpuint(kept, <=, cut);
+
+  server_set(SERVE_WHOLE, 0, 0);
+  g_assert_cmpint(cli_download_dataset(&source, dest, TRUE), ==, 0);
+  g_autofree char *range = server_last_range();
+  g_autofree char *expected_range =
+      kept > 0 ? g_strdup_printf("bytes=%" G_GUINT64_FORMAT "-", kept) : NULL;
+  g_assert_cmpstr(range, ==, expected_range);
+  g_autofree char *folder = in_dir(dest, "stl10_binary");
+  assert_dataset(folder);
+  sc_test_rmtree(dest);
+}
+
 /* The real source's numbers, from reference section 1.1. */
 static void
 test_stl10_source(void)
@@ -1066,6 +1125,7 @@ main(int argc, char **argv)
   g_test_add_func("/Import/archive-damaged", test_import_archive_damaged);
   g_test_add_func("/Import/archive-refused", test_import_archive_refused);
   g_test_add_func("/Import/folder", test_import_folder);
+  g_test_add_func("/Cli/download", test_cli);
   int status = g_test_run();
   server_stop();
   stl10_files_clear(&stl10);

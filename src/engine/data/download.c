@@ -99,14 +99,19 @@ start_over(Transfer *t, GError **error)
   return TRUE;
 }
 
+/* connected: the server answered, so bytes may have arrived in this run. */
 static void
-set_network_error(GError **error, const Transfer *t, const GError *cause, guint64 total)
+set_network_error(GError **error, const Transfer *t, const GError *cause, gboolean connected,
+                  guint64 total)
 {
-  if (g_error_matches(cause, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+  if (g_error_matches(cause, G_IO_ERROR, G_IO_ERROR_CANCELLED) && t->part_bytes == 0) {
+    g_set_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_CANCELLED,
+                "Download cancelled before any byte arrived");
+  } else if (g_error_matches(cause, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_set_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_CANCELLED,
                 "Download cancelled after %" G_GUINT64_FORMAT " bytes: they are kept in %s "
                 "and the next download resumes from there", t->part_bytes, t->part_path);
-  } else if (t->part_bytes == 0) {
+  } else if (!connected || t->part_bytes == 0) {
     g_set_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_NETWORK,
                 "Could not download from %s: %s. Check the network connection (and proxy "
                 "settings), then try again", t->host, cause->message);
@@ -200,10 +205,7 @@ send_request(Transfer *t, SoupSession *session, SoupMessage **msg_out, GError **
     g_autoptr(GInputStream) in =
         soup_session_send(session, msg, t->options->cancellable, &net_error);
     if (in == NULL) {
-      guint64 kept = t->part_bytes;
-      t->part_bytes = 0; /* nothing received in this run: word it as a failed start */
-      set_network_error(error, t, net_error, t->source->archive_bytes);
-      t->part_bytes = kept;
+      set_network_error(error, t, net_error, FALSE, t->source->archive_bytes);
       return NULL;
     }
     if (soup_message_get_status(msg) == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE
@@ -235,13 +237,15 @@ receive_body(Transfer *t, GInputStream *in, guint64 total, GError **error)
     g_autoptr(GError) io_error = NULL;
     gssize n = g_input_stream_read(in, buf, BLOCK_BYTES, t->options->cancellable, &io_error);
     if (n < 0) {
-      set_network_error(error, t, io_error, total);
+      set_network_error(error, t, io_error, TRUE, total);
       return FALSE;
     }
     if (n == 0)
       break;
-    if (!g_output_stream_write_all(G_OUTPUT_STREAM(t->out), buf, (gsize)n, NULL,
-                                   t->options->cancellable, &io_error)) {
+    /* Not cancellable: a cancel is seen at the next read, after this block
+     * is whole on disk and counted. */
+    if (!g_output_stream_write_all(G_OUTPUT_STREAM(t->out), buf, (gsize)n, NULL, NULL,
+                                   &io_error)) {
       sc_download_set_write_error(error, io_error, t->part_path);
       return FALSE;
     }
