@@ -11,7 +11,8 @@
 
 /* A picture mode that has not finished by then has failed. */
 #define WATCHDOG_S 600
-/* Steps of training before --close-during-training closes the window. */
+/* Steps after the first checkpoint before --close-during-training closes
+ * the window. */
 #define CLOSE_AFTER_STEPS 3
 
 struct _SimclrStudioApplication {
@@ -22,7 +23,9 @@ struct _SimclrStudioApplication {
   char *screenshot_path;       /* --screenshot or --screenshot-after-training */
   gboolean after_training;     /* --screenshot-after-training */
   gboolean close_during_training;
+  gboolean checkpoint_seen;
   guint n_steps_seen;
+  gint64 close_requested_usec;
   guint watchdog_id;
   int exit_status;
 };
@@ -108,12 +111,33 @@ static void
 training_event_cb(SimclrStudioWindow *window, const ScTrainerEvent *event,
                   SimclrStudioApplication *self)
 {
-  if (!self->close_during_training || event->kind != SC_EVENT_STEP)
+  if (!self->close_during_training)
+    return;
+  /* Close in the middle of an epoch, after a checkpoint exists to be kept. */
+  if (event->kind == SC_EVENT_CHECKPOINT)
+    self->checkpoint_seen = TRUE;
+  if (!self->checkpoint_seen || event->kind != SC_EVENT_STEP)
     return;
   if (++self->n_steps_seen == CLOSE_AFTER_STEPS) {
     g_print("Closing the window during the training\n");
+    self->close_requested_usec = g_get_monotonic_time();
     gtk_window_close(GTK_WINDOW(self->window));
   }
+}
+
+static void
+start_training(SimclrStudioApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+  if (!simclr_studio_window_start_training(self->window, &error))
+    fail(self, error->message);
+}
+
+static void
+first_paint_cb(GdkFrameClock *clock, SimclrStudioApplication *self)
+{
+  g_signal_handlers_disconnect_by_func(clock, first_paint_cb, self);
+  g_idle_add_once((GSourceOnceFunc)start_training, self);
 }
 
 static void
@@ -126,9 +150,14 @@ data_ready(SimclrStudioApplication *self)
     screenshot_after_next_frame(self);
     return;
   }
-  g_autoptr(GError) error = NULL;
-  if (!simclr_studio_window_start_training(self->window, &error))
-    fail(self, error->message);
+  /* Train once the window with its data is on screen, as a user would. */
+  GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(self->window));
+  if (clock == NULL) {
+    fail(self, "The window has no frame clock: is there a display?");
+    return;
+  }
+  g_signal_connect(clock, "after-paint", G_CALLBACK(first_paint_cb), self);
+  gtk_widget_queue_draw(GTK_WIDGET(self->window));
 }
 
 static gboolean
@@ -264,6 +293,9 @@ simclr_studio_application_shutdown(GApplication *app)
 {
   SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(app);
   g_clear_handle_id(&self->watchdog_id, g_source_remove);
+  if (self->close_requested_usec != 0)
+    g_print("The window closed %.2f s after the close request\n",
+            (g_get_monotonic_time() - self->close_requested_usec) / 1e6);
   G_APPLICATION_CLASS(simclr_studio_application_parent_class)->shutdown(app);
 }
 

@@ -82,8 +82,10 @@ simclr_studio_settings_get_config(GSettings *s, ScTrainConfig *c)
   SimclrStudioRuns runs = g_settings_get_enum(s, SC_KEY_RUNS);
   c->runs[SC_RUN_BASELINE] = runs == SIMCLR_STUDIO_RUNS_ALL
                              || runs == SIMCLR_STUDIO_RUNS_BASELINE;
+  /* Finetuning starts from the pretrained encoder, so it brings pretraining. */
   c->runs[SC_RUN_PRETRAIN] = runs == SIMCLR_STUDIO_RUNS_ALL
-                             || runs == SIMCLR_STUDIO_RUNS_PRETRAIN;
+                             || runs == SIMCLR_STUDIO_RUNS_PRETRAIN
+                             || runs == SIMCLR_STUDIO_RUNS_FINETUNE;
   c->runs[SC_RUN_FINETUNE] = runs == SIMCLR_STUDIO_RUNS_ALL
                              || runs == SIMCLR_STUDIO_RUNS_FINETUNE;
   g_free(c->backend);

@@ -37,7 +37,7 @@ typedef enum {
   SIMCLR_STUDIO_RUNS_ALL,
   SIMCLR_STUDIO_RUNS_BASELINE,
   SIMCLR_STUDIO_RUNS_PRETRAIN,
-  SIMCLR_STUDIO_RUNS_FINETUNE,
+  SIMCLR_STUDIO_RUNS_FINETUNE, /* pretraining, then finetuning */
 } SimclrStudioRuns;
 
 /* The settings of SC_APP_ID, from the installed schemas or, when running

@@ -14,7 +14,10 @@ tick_cb(gpointer data)
 {
   SimclrStudioStallMeter *meter = data;
   gint64 now = g_get_monotonic_time();
-  meter->max_gap_usec = MAX(meter->max_gap_usec, now - meter->last_tick_usec);
+  gint64 gap_usec = now - meter->last_tick_usec;
+  if (gap_usec > 4 * 1000 * (gint64)meter->period_ms)
+    g_debug("Main loop stalled for %.1f ms", gap_usec / 1000.0 - meter->period_ms);
+  meter->max_gap_usec = MAX(meter->max_gap_usec, gap_usec);
   meter->last_tick_usec = now;
   meter->n_ticks++;
   return G_SOURCE_CONTINUE;

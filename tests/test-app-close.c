@@ -1,0 +1,97 @@
+/* Closing the window in the middle of a training: simclr-studio
+ * --close-during-training (path in $SC_STUDIO_EXE) must end with status 0
+ * within seconds of the close, keeping the checkpoint of the last epoch. */
+#include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "test-util.h"
+
+#define LIMIT_S 120
+
+typedef struct {
+  GSubprocess *child;
+  gboolean done;
+  gboolean timed_out;
+  char *out;
+  GError *error;
+} Run;
+
+static gboolean
+kill_cb(gpointer data)
+{
+  Run *run = data;
+  run->timed_out = TRUE;
+  g_subprocess_force_exit(run->child);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+communicated_cb(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *run = data;
+  g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &run->out, NULL,
+                                       &run->error);
+  run->done = TRUE;
+}
+
+static gboolean
+find_checkpoint(const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    if (g_str_equal(name, "checkpoint.safetensors") || find_checkpoint(path))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+test_close_mid_training(void)
+{
+  const char *exe = g_getenv("SC_STUDIO_EXE");
+  if (exe == NULL || g_getenv("DISPLAY") == NULL) {
+    g_test_skip("needs SC_STUDIO_EXE and a display (run under xvfb-run)");
+    return;
+  }
+  g_autofree char *home = sc_test_mkdtemp();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv(launcher, "XDG_DATA_HOME", home, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) child =
+    g_subprocess_launcher_spawn(launcher, &error, exe, "--close-during-training", NULL);
+  g_assert_no_error(error);
+
+  Run run = { .child = child };
+  guint id = g_timeout_add_seconds(LIMIT_S, kill_cb, &run);
+  g_subprocess_communicate_utf8_async(child, NULL, NULL, communicated_cb, &run);
+  while (!run.done)
+    g_main_context_iteration(NULL, TRUE);
+  if (!run.timed_out)
+    g_source_remove(id);
+  g_assert_no_error(run.error);
+  g_autofree char *out = run.out;
+  g_test_message("%s", out);
+  g_assert_false(run.timed_out);
+
+  g_assert_true(g_subprocess_get_if_exited(child));
+  g_assert_cmpint(g_subprocess_get_exit_status(child), ==, 0);
+  g_assert_nonnull(strstr(out, "Closing the window during the training"));
+  const char *closed = strstr(out, "The window closed ");
+  g_assert_nonnull(closed);
+  double seconds = g_ascii_strtod(closed + strlen("The window closed "), NULL);
+  g_assert_cmpfloat(seconds, <, 5.0);
+  g_assert_true(find_checkpoint(home));
+  sc_test_rmtree(home);
+}
+
+int
+main(int argc, char *argv[])
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/App/Close/mid-training", test_close_mid_training);
+  return g_test_run();
+}

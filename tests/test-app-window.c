@@ -1,0 +1,240 @@
+/* The main window: it builds on the default data, reports a folder it cannot
+ * open in words that name it, and a short real training on a tiny subset
+ * fills the charts epoch by epoch and the progress bar to the end. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <math.h>
+#include <string.h>
+
+#include "simclr-studio-settings.h"
+#include "simclr-studio-window-private.h"
+#include "test-app-util.h"
+#include "test-util.h"
+
+typedef struct {
+  GSettings *settings;
+  SimclrStudioWindow *window;
+  char *data_home;
+} Fixture;
+
+static void
+fixture_set_up(Fixture *f, gconstpointer data)
+{
+  f->data_home = sc_test_mkdtemp();
+  g_setenv("XDG_DATA_HOME", f->data_home, TRUE); /* checkpoints go here */
+  g_autoptr(GError) error = NULL;
+  f->settings = simclr_studio_settings_new(TRUE, &error);
+  g_assert_no_error(error);
+}
+
+static void
+fixture_tear_down(Fixture *f, gconstpointer data)
+{
+  if (f->window != NULL)
+    gtk_window_destroy(GTK_WINDOW(f->window));
+  g_clear_object(&f->settings);
+  sc_test_rmtree(f->data_home);
+  g_free(f->data_home);
+}
+
+static gboolean
+not_loading(gpointer data)
+{
+  return !simclr_studio_window_get_loading(data);
+}
+
+static SimclrStudioWindow *
+open_window(Fixture *f)
+{
+  f->window = simclr_studio_window_new(NULL, f->settings);
+  sc_app_test_show(GTK_WINDOW(f->window));
+  g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
+  return f->window;
+}
+
+static gboolean
+have_default_data(void)
+{
+  if (g_file_test(SC_DEFAULT_DATA_DIR, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  g_test_skip("The default data set " SC_DEFAULT_DATA_DIR " is not installed "
+              "(package dataset-fashion-mnist)");
+  return FALSE;
+}
+
+static guint
+n_points(SimclrStudioChartView *view, guint series)
+{
+  return sc_chart_get_n_points(simclr_studio_chart_view_get_chart(view), series);
+}
+
+static void
+test_builds(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  SimclrStudioWindow *w = open_window(f);
+  const ScDataset *d = simclr_studio_data_panel_get_dataset(w->data_panel);
+  g_assert_nonnull(d);
+  g_assert_null(simclr_studio_data_panel_get_error(w->data_panel));
+  g_assert_cmpint(d->n_classes, ==, 10);
+  g_assert_cmpstr(d->class_names[0], ==, "T-shirt/top");
+
+  /* The preview shows the data's images; the charts are empty but framed. */
+  SimclrStudioPreview *preview = simclr_studio_preview_panel_get_preview(w->preview_panel);
+  cairo_surface_t *figure = simclr_studio_preview_get_figure(preview);
+  g_assert_nonnull(figure);
+  g_assert_cmpint(cairo_image_surface_get_width(figure), >, 8 * 32);
+  g_assert_cmpuint(sc_chart_get_n_series(simclr_studio_chart_view_get_chart(
+                     w->accuracy_chart)), ==, 6); /* 3 runs + 3 example lines */
+  g_assert_cmpuint(n_points(w->accuracy_chart, 0), ==, 0);
+
+  /* Shuffle draws other images. */
+  cairo_surface_t *before = cairo_surface_reference(figure);
+  g_action_group_activate_action(G_ACTION_GROUP(w), "shuffle", NULL);
+  cairo_surface_t *after = simclr_studio_preview_get_figure(preview);
+  g_assert_true(after != before);
+  g_assert_cmpuint(sc_app_test_count_differing(before, after, 0), >, 1000);
+  cairo_surface_destroy(before);
+
+  /* The reference lines go away with their check box. */
+  gtk_check_button_set_active(w->reference_check, FALSE);
+  g_assert_cmpuint(sc_chart_get_n_series(simclr_studio_chart_view_get_chart(
+                     w->accuracy_chart)), ==, 3);
+}
+
+static void
+test_bad_folder(Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *junk = g_build_filename(dir, "notes.txt", NULL);
+  g_assert_true(g_file_set_contents(junk, "not images", -1, NULL));
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, dir);
+  SimclrStudioWindow *w = open_window(f);
+  g_assert_null(simclr_studio_data_panel_get_dataset(w->data_panel));
+  const char *error = simclr_studio_data_panel_get_error(w->data_panel);
+  g_assert_nonnull(error);
+  g_test_message("shown: %s", error);
+  g_assert_nonnull(strstr(error, dir));
+  /* Starting a training there fails in the worker and says why. */
+  g_autoptr(GError) start_error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &start_error));
+  simclr_studio_runner_wait(w->runner);
+  g_assert_false(simclr_studio_window_get_training(w));
+  g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Failed");
+  sc_test_rmtree(dir);
+}
+
+typedef struct {
+  SimclrStudioWindow *window;
+  guint last_points[SC_N_RUNS];
+  guint n_epoch_events;
+  double last_fraction;
+  gboolean fraction_went_back;
+} Watch;
+
+static void
+event_cb(SimclrStudioWindow *w, const ScTrainerEvent *e, Watch *watch)
+{
+  double fraction = gtk_progress_bar_get_fraction(w->progress_bar);
+  if (fraction + 1e-9 < watch->last_fraction)
+    watch->fraction_went_back = TRUE;
+  watch->last_fraction = fraction;
+  if (e->kind != SC_EVENT_EPOCH_DONE)
+    return;
+  /* One more point on both charts, for this run only. */
+  watch->n_epoch_events++;
+  g_assert_cmpuint(n_points(w->accuracy_chart, e->run), ==, watch->last_points[e->run] + 1);
+  g_assert_cmpuint(n_points(w->loss_chart, e->run), ==, watch->last_points[e->run] + 1);
+  watch->last_points[e->run]++;
+}
+
+static void
+test_short_training(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  simclr_studio_settings_apply_quick(f->settings);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 2);
+  SimclrStudioWindow *w = open_window(f);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+
+  Watch watch = { .window = w };
+  g_signal_connect(w, "training-event", G_CALLBACK(event_cb), &watch);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  g_assert_no_error(error);
+  g_assert_cmpfloat(gtk_progress_bar_get_fraction(w->progress_bar), ==, 0.0);
+  g_assert_false(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
+  g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "stop"));
+  simclr_studio_runner_wait(w->runner);
+
+  /* 0 -> N points for each run, the bar at its end, a line per epoch. */
+  g_assert_cmpuint(watch.n_epoch_events, ==, 3 * 2);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 2);
+    g_assert_cmpuint(n_points(w->loss_chart, r), ==, 2);
+  }
+  g_assert_false(watch.fraction_went_back);
+  g_assert_cmpfloat(gtk_progress_bar_get_fraction(w->progress_bar), ==, 1.0);
+  g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(w->progress_bar), "Done"));
+  g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
+  g_test_message("longest main-loop stall: %.1f ms", simclr_studio_window_get_max_stall_ms(w));
+
+  GtkTextBuffer *log = gtk_text_view_get_buffer(w->log_view);
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(log, &start, &end);
+  g_autofree char *text = gtk_text_buffer_get_text(log, &start, &end, FALSE);
+  g_assert_nonnull(strstr(text, "baseline   epoch  2/2"));
+  g_assert_nonnull(strstr(text, "val_p_acc"));
+  g_assert_nonnull(strstr(text, "finetune   epoch  2/2"));
+
+  /* The history as CSV: a header and one row per run and epoch. */
+  g_autofree char *csv = g_build_filename(f->data_home, "history.csv", NULL);
+  g_assert_true(simclr_studio_runner_write_history_csv(w->runner, csv, &error));
+  g_assert_no_error(error);
+  g_autofree char *contents = NULL;
+  g_assert_true(g_file_get_contents(csv, &contents, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(g_strchomp(contents), "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 1 + 3 * 2);
+}
+
+static void
+test_stop(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  simclr_studio_settings_apply_quick(f->settings);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 50);
+  SimclrStudioWindow *w = open_window(f);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  g_action_group_activate_action(G_ACTION_GROUP(w), "pause", NULL);
+  g_assert_true(simclr_studio_runner_get_paused(w->runner));
+  g_action_group_activate_action(G_ACTION_GROUP(w), "stop", NULL);
+  gint64 t0 = g_get_monotonic_time();
+  simclr_studio_runner_wait(w->runner);
+  /* Paused, then stopped: the worker wakes and ends within a step. */
+  g_assert_cmpfloat((g_get_monotonic_time() - t0) / 1e6, <, 30.0);
+  g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Stopped");
+  g_assert_cmpuint(n_points(w->accuracy_chart, SC_RUN_BASELINE), <, 50);
+  g_assert_false(simclr_studio_runner_get_paused(w->runner));
+}
+
+int
+main(int argc, char *argv[])
+{
+  if (!sc_app_test_init(&argc, &argv))
+    return 0;
+  g_test_add("/App/Window/builds", Fixture, NULL, fixture_set_up, test_builds,
+             fixture_tear_down);
+  g_test_add("/App/Window/bad-folder", Fixture, NULL, fixture_set_up, test_bad_folder,
+             fixture_tear_down);
+  g_test_add("/App/Window/short-training", Fixture, NULL, fixture_set_up,
+             test_short_training, fixture_tear_down);
+  g_test_add("/App/Window/pause-and-stop", Fixture, NULL, fixture_set_up, test_stop,
+             fixture_tear_down);
+  return g_test_run();
+}
