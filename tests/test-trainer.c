@@ -350,6 +350,26 @@ test_format_folder_knn(void)
   sc_test_rmtree(tmp);
 }
 
+/* Every training image labeled, none left unlabeled: 40 images in batches
+ * of 16 make 2 steps of 20 labeled images, more than the batch size. */
+static void
+test_all_labeled(Fixture *f, gconstpointer user_data)
+{
+  ScTrainConfig c;
+  tiny_config(&c, f->data, SC_FORMAT_IDX);
+  c.labeled_per_class = 4;
+  c.batch_size = 16;
+  c.epochs = 1;
+  Recorder rec = { 0 };
+  ScTrainer *t = new_trainer(&c, NULL, NULL, &rec);
+  g_assert_cmpint(sc_trainer_get_steps_per_epoch(t), ==, 2);
+  run_ok(t);
+  g_assert_false(rec.bad_event);
+  assert_history_sane(t, &c);
+  sc_trainer_free(t);
+  sc_train_config_clear(&c);
+}
+
 /* Interrupted after epoch 1 of `run` and resumed == uninterrupted, bit for
  * bit: history, weights, moments, counters. */
 static void
@@ -663,6 +683,7 @@ main(int argc, char **argv)
   g_test_add_func("/trainer/format/folder-knn", test_format_folder_knn);
   g_test_add_func("/trainer/config/finetune-needs-pretrain", test_finetune_needs_pretrain);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_idx, fn, fixture_teardown)
+  ADD("/trainer/all-labeled", test_all_labeled);
   ADD("/trainer/resume-exact", test_resume_exact);
   ADD("/trainer/same-seed-replays", test_same_seed_replays);
   ADD("/trainer/cancel-mid-epoch", test_cancel_mid_epoch);

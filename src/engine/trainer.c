@@ -634,9 +634,10 @@ static gboolean
 prepare_run(ScTrainer *t, ScRunKind run, GError **error)
 {
   ScTrainerModel *m = &t->models[run];
-  int b = t->config.batch_size;
-  /* Pretraining encodes both views at once; everything else at most one
-   * test batch (labeled batches are never larger). */
+  /* Pretraining encodes both views at once; everything else one test or
+   * labeled batch (the latter exceeds batch_size when every image is
+   * labeled: 15 images in batches of 8 make one step of 15). */
+  int b = MAX(t->config.batch_size, t->batches.labeled_batch);
   int enc_capacity = run == SC_RUN_PRETRAIN ? t->capacity : b;
   if (!sc_net_prepare(m->encoder, enc_capacity, error)
       || !sc_net_prepare(m->head, enc_capacity, error))
