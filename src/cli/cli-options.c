@@ -1,0 +1,342 @@
+/* simclr-train's flags: GOptionContext entries with the defaults in their
+ * help, then checks that name the flag at fault. */
+#include "cli-options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "sc-error.h"
+
+/* The file the trainer writes into its checkpoint folder (trainer.h). */
+#define CHECKPOINT_FILE "checkpoint.safetensors"
+
+/* Flag values before checks: strings as typed, numbers at their defaults. */
+typedef struct {
+  char *data, *format, *strong, *weak, *runs, *backend, *seed, *out, *resume, *preview;
+  int labeled, input_size, epochs, batch_size, width, threads;
+  gint64 unlabeled, subset;
+  double temperature, lr, contrastive_lr;
+  gboolean knn;
+} RawFlags;
+
+static void
+raw_flags_init(RawFlags *f, const ScTrainConfig *d)
+{
+  *f = (RawFlags){
+    .labeled = d->labeled_per_class,
+    .input_size = d->input_size,
+    .epochs = d->epochs,
+    .batch_size = d->batch_size,
+    .width = d->width,
+    .threads = d->threads,
+    .unlabeled = (gint64)d->unlabeled_cap,
+    .subset = (gint64)d->subset,
+    .temperature = d->temperature,
+    .lr = d->learning_rate,
+    .contrastive_lr = d->contrastive_learning_rate,
+    .knn = d->knn,
+  };
+}
+
+static void
+raw_flags_clear(RawFlags *f)
+{
+  char **strings[] = { &f->data,    &f->format, &f->strong, &f->weak, &f->runs,
+                       &f->backend, &f->seed,   &f->out,    &f->resume, &f->preview };
+  for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
+    g_clear_pointer(strings[i], g_free);
+}
+
+static gboolean
+bad_flag(GError **error, const char *flag, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean
+bad_flag(GError **error, const char *flag, const char *fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  g_autofree char *what = g_strdup_vprintf(fmt, args);
+  va_end(args);
+  g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s", flag, what);
+  return FALSE;
+}
+
+/* "min_area,brightness,jitter" -> strength; the range checks come later. */
+static gboolean
+parse_strength(const char *text, const char *flag, ScAugmentStrength *out, GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+  float v[3];
+  if (g_strv_length(parts) != 3)
+    return bad_flag(error, flag, "expected three numbers min_area,brightness,jitter "
+                    "(e.g. 0.25,0.6,0.2), got \"%s\"", text);
+  for (int i = 0; i < 3; i++) {
+    char *end = NULL;
+    g_strstrip(parts[i]);
+    v[i] = (float)g_ascii_strtod(parts[i], &end);
+    if (*parts[i] == '\0' || *end != '\0')
+      return bad_flag(error, flag, "\"%s\" (number %d of min_area,brightness,jitter) "
+                      "is not a number", parts[i], i + 1);
+  }
+  *out = (ScAugmentStrength){ v[0], v[1], v[2] };
+  g_autoptr(GError) local = NULL;
+  if (!sc_augment_strength_validate(out, flag, &local)) {
+    g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, local->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_runs(const char *text, gboolean runs[SC_N_RUNS], GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    runs[r] = FALSE;
+  for (int i = 0; parts[i] != NULL; i++) {
+    ScRunKind run;
+    if (!sc_run_parse(g_strstrip(parts[i]), &run))
+      return bad_flag(error, "--runs", "unknown run \"%s\" (expected a comma-separated "
+                      "list of baseline, pretrain, finetune)", parts[i]);
+    runs[run] = TRUE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_seed(const char *text, uint64_t *seed, GError **error)
+{
+  guint64 v;
+  g_autoptr(GError) local = NULL;
+  if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &v, &local))
+    return bad_flag(error, "--seed", "expected an unsigned integer, got \"%s\"", text);
+  *seed = v;
+  return TRUE;
+}
+
+static gboolean
+check_folder(const char *flag, const char *path, GError **error)
+{
+  if (!g_file_test(path, G_FILE_TEST_EXISTS))
+    return bad_flag(error, flag, "no such folder: %s", path);
+  if (!g_file_test(path, G_FILE_TEST_IS_DIR))
+    return bad_flag(error, flag, "%s is a file, expected a folder", path);
+  return TRUE;
+}
+
+/* Flags into the configuration, each checked; the engine's own check of the
+ * whole configuration comes last. */
+static gboolean
+apply_flags(RawFlags *f, CliOptions *o, GError **error)
+{
+  ScTrainConfig *c = &o->config;
+  if (f->unlabeled < 0)
+    return bad_flag(error, "--unlabeled", "must be >= 0, got %" G_GINT64_FORMAT,
+                    f->unlabeled);
+  if (f->subset < 0)
+    return bad_flag(error, "--subset", "must be >= 0, got %" G_GINT64_FORMAT, f->subset);
+  c->labeled_per_class = f->labeled;
+  c->unlabeled_cap = (size_t)f->unlabeled;
+  c->subset = (size_t)f->subset;
+  c->input_size = f->input_size;
+  c->epochs = f->epochs;
+  c->batch_size = f->batch_size;
+  c->width = f->width;
+  c->threads = f->threads;
+  c->temperature = (float)f->temperature;
+  c->learning_rate = (float)f->lr;
+  c->contrastive_learning_rate = (float)f->contrastive_lr;
+  c->knn = f->knn;
+
+  if (f->format != NULL) {
+    g_autoptr(GError) local = NULL;
+    if (!sc_data_format_parse(f->format, &c->format, &local))
+      return bad_flag(error, "--format", "%s", local->message);
+  }
+  if ((f->strong != NULL && !parse_strength(f->strong, "--strong", &c->strong, error))
+      || (f->weak != NULL && !parse_strength(f->weak, "--weak", &c->weak, error))
+      || (f->runs != NULL && !parse_runs(f->runs, c->runs, error))
+      || (f->seed != NULL && !parse_seed(f->seed, &c->seed, error)))
+    return FALSE;
+  if (f->backend != NULL) {
+    if (g_strcmp0(f->backend, "cpu") != 0 && g_strcmp0(f->backend, "cuda") != 0)
+      return bad_flag(error, "--backend", "expected cpu or cuda, got \"%s\"", f->backend);
+    g_free(c->backend);
+    c->backend = g_strdup(f->backend);
+    o->backend_flag = g_strdup(f->backend);
+  }
+  o->threads_flag = f->threads;
+  if (f->data != NULL)
+    c->data_path = g_strdup(f->data);
+  o->out_dir = g_steal_pointer(&f->out);
+  o->resume_dir = g_steal_pointer(&f->resume);
+  o->preview_path = g_steal_pointer(&f->preview);
+  return TRUE;
+}
+
+/* Paths: the data folder must exist, --out must not be a file, --resume
+ * must hold a checkpoint. */
+static gboolean
+check_paths(CliOptions *o, GError **error)
+{
+  const char *data = cli_options_data_dir(o);
+  if (!g_file_test(data, G_FILE_TEST_IS_DIR) && o->config.data_path == NULL)
+    return bad_flag(error, "--data", "the default data set %s is missing: install "
+                    "Debian's dataset-fashion-mnist or give --data DIR", data);
+  if (!check_folder("--data", data, error))
+    return FALSE;
+  if (o->resume_dir != NULL) {
+    if (!check_folder("--resume", o->resume_dir, error))
+      return FALSE;
+    g_autofree char *ckpt = cli_checkpoint_path(o->resume_dir);
+    if (!g_file_test(ckpt, G_FILE_TEST_IS_REGULAR))
+      return bad_flag(error, "--resume", "%s holds no checkpoint (%s)", o->resume_dir,
+                      CHECKPOINT_FILE);
+    /* Resumed runs keep writing where they left off. */
+    if (o->out_dir == NULL)
+      o->out_dir = g_strdup(o->resume_dir);
+  }
+  if (o->out_dir != NULL && g_file_test(o->out_dir, G_FILE_TEST_EXISTS)
+      && !g_file_test(o->out_dir, G_FILE_TEST_IS_DIR))
+    return bad_flag(error, "--out", "%s is a file, not a folder: give a folder to write "
+                    "the results into", o->out_dir);
+  return TRUE;
+}
+
+/* Help texts with the defaults in them; owned by `strings`. */
+static const char *
+help(GPtrArray *strings, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static const char *
+help(GPtrArray *strings, const char *fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  char *s = g_strdup_vprintf(fmt, args);
+  va_end(args);
+  g_ptr_array_add(strings, s);
+  return s;
+}
+
+#define STRENGTH_ARGS(s) (double)(s).min_area, (double)(s).brightness, (double)(s).jitter
+
+static GOptionContext *
+new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s)
+{
+  const GOptionEntry entries[] = {
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, &f->data,
+      help(s, "Data set folder (default %s)", SC_DEFAULT_DATA_DIR), "DIR" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &f->format,
+      "Data format: auto, stl10, cifar10, idx or folder (default auto)", "FMT" },
+    { "labeled", 0, 0, G_OPTION_ARG_INT, &f->labeled,
+      help(s, "Labeled images PER CLASS (default %d; STL-10 uses its own train split)",
+           d->labeled_per_class), "N" },
+    { "unlabeled", 0, 0, G_OPTION_ARG_INT64, &f->unlabeled,
+      help(s, "At most N unlabeled images, 0 for all (default %zu)", d->unlabeled_cap), "N" },
+    { "subset", 0, 0, G_OPTION_ARG_INT64, &f->subset,
+      "At most N images from each split, for quick demos (default 0: all)", "N" },
+    { "input-size", 0, 0, G_OPTION_ARG_INT, &f->input_size,
+      help(s, "Model input side in pixels (default %d)", d->input_size), "PX" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &f->epochs,
+      help(s, "Epochs of each run (default %d)", d->epochs), "N" },
+    { "batch-size", 0, 0, G_OPTION_ARG_INT, &f->batch_size,
+      help(s, "Contrastive batch, unlabeled + labeled (default %d)", d->batch_size), "N" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &f->width,
+      help(s, "Encoder and projection width (default %d)", d->width), "N" },
+    { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &f->temperature,
+      help(s, "Contrastive temperature, > 0 (default %g)", (double)d->temperature), "T" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &f->lr,
+      help(s, "Learning rate of the supervised runs and the probe (default %g)",
+           (double)d->learning_rate), "LR" },
+    { "contrastive-lr", 0, 0, G_OPTION_ARG_DOUBLE, &f->contrastive_lr,
+      help(s, "Learning rate of pretraining (default %g)",
+           (double)d->contrastive_learning_rate), "LR" },
+    { "strong", 0, 0, G_OPTION_ARG_STRING, &f->strong,
+      help(s, "Contrastive augmentation (default %g,%g,%g)", STRENGTH_ARGS(d->strong)),
+      "MIN_AREA,BRIGHTNESS,JITTER" },
+    { "weak", 0, 0, G_OPTION_ARG_STRING, &f->weak,
+      help(s, "Classification augmentation (default %g,%g,%g)", STRENGTH_ARGS(d->weak)),
+      "MIN_AREA,BRIGHTNESS,JITTER" },
+    { "runs", 0, 0, G_OPTION_ARG_STRING, &f->runs,
+      "Runs to do (default baseline,pretrain,finetune)", "LIST" },
+    { "knn", 0, 0, G_OPTION_ARG_NONE, &f->knn,
+      "Also measure kNN accuracy (k = 20, cosine) after each pretraining epoch", NULL },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &f->backend,
+      help(s, "cpu or cuda (default %s)", d->backend), "NAME" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &f->threads,
+      "CPU threads, 0 for the library's choice (default 0)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &f->seed,
+      help(s, "Seed of every random draw (default %" G_GUINT64_FORMAT ")", d->seed), "N" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &f->out,
+      "Folder for history, plots, checkpoints and the encoder (default: no files)", "DIR" },
+    { "resume", 0, 0, G_OPTION_ARG_FILENAME, &f->resume,
+      "Continue from the checkpoint in DIR with its configuration (--out defaults to DIR)",
+      "DIR" },
+    { "preview", 0, 0, G_OPTION_ARG_FILENAME, &f->preview,
+      "Only write the augmentation preview figure (PNG) of the data and exit", "FILE" },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionContext *ctx = g_option_context_new("- train SimCLR and its baselines");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_set_summary(ctx,
+    "Runs the supervised baseline, contrastive pretraining with a linear probe and\n"
+    "finetuning, and prints the maximal validation accuracy of each.");
+  g_option_context_set_description(ctx,
+    "In --out: history.csv, history.json, accuracy.png/.svg, loss.png/.svg,\n"
+    "checkpoint.safetensors (after every epoch), encoder.safetensors, preview.png.\n"
+    "\n"
+    "Exit status: 0 done, 1 failed, 2 bad command line, 130 interrupted (Ctrl-C\n"
+    "stops after the current step and prints the command that resumes).");
+  return ctx;
+}
+
+gboolean
+cli_options_parse(int *argc, char ***argv, CliOptions *o, GError **error)
+{
+  *o = (CliOptions){ 0 };
+  sc_train_config_init_default(&o->config);
+  RawFlags f;
+  raw_flags_init(&f, &o->config);
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
+  GOptionContext *ctx = new_context(&f, &o->config, strings);
+  gboolean ok = g_option_context_parse(ctx, argc, argv, error);
+  g_option_context_free(ctx);
+  if (ok && *argc > 1)
+    ok = bad_flag(error, (*argv)[1], "unexpected argument (every value goes with a flag; "
+                  "see --help)");
+  ok = ok && apply_flags(&f, o, error) && check_paths(o, error);
+  /* A resumed run takes the checkpoint's configuration, checked there. */
+  if (ok && o->resume_dir == NULL && o->preview_path == NULL) {
+    g_autoptr(GError) local = NULL;
+    if (!sc_train_config_validate(&o->config, &local)) {
+      g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, local->message);
+      ok = FALSE;
+    }
+  }
+  raw_flags_clear(&f);
+  return ok;
+}
+
+void
+cli_options_clear(CliOptions *o)
+{
+  sc_train_config_clear(&o->config);
+  g_clear_pointer(&o->out_dir, g_free);
+  g_clear_pointer(&o->resume_dir, g_free);
+  g_clear_pointer(&o->preview_path, g_free);
+  g_clear_pointer(&o->backend_flag, g_free);
+}
+
+const char *
+cli_options_data_dir(const CliOptions *o)
+{
+  return o->config.data_path != NULL ? o->config.data_path : SC_DEFAULT_DATA_DIR;
+}
+
+char *
+cli_checkpoint_path(const char *dir)
+{
+  return g_build_filename(dir, CHECKPOINT_FILE, NULL);
+}

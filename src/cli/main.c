@@ -1,0 +1,136 @@
+/* simclr-train: the reference's three runs from the command line. */
+#include <locale.h>
+#include <unistd.h>
+
+#include "cli-options.h"
+#include "cli-output.h"
+#include "cli-progress.h"
+#include "cli-run.h"
+#include "config.h"
+
+static int
+fail(const GError *error)
+{
+  gboolean usage = error->domain == G_OPTION_ERROR;
+  g_printerr("simclr-train: %s\n", error->message);
+  if (usage)
+    g_printerr("Try 'simclr-train --help'.\n");
+  return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+}
+
+/* --preview FILE: the figure from the data set's images, nothing else. */
+static int
+write_preview_only(const CliOptions *o)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) data = sc_dataset_open(cli_options_data_dir(o), o->config.format,
+                                              &error);
+  if (data == NULL || !cli_output_write_preview(data, &o->config, o->preview_path, &error))
+    return fail(error);
+  g_print("Preview written: %s\n", o->preview_path);
+  return CLI_EXIT_OK;
+}
+
+static void
+print_banner(const ScTrainer *trainer, const CliOptions *o)
+{
+  const ScTrainConfig *c = sc_trainer_get_config(trainer);
+  const ScDataset *d = sc_trainer_get_dataset(trainer);
+  const ScSplit *tr = d->train;
+  g_print("Data: %s (%s, %d classes, %zu train and %zu test images of %dx%dx%d)\n",
+          d->path, sc_data_format_name(d->format), d->n_classes, sc_split_count(tr),
+          sc_split_count(d->test), sc_split_height(tr), sc_split_width(tr),
+          sc_split_channels(tr));
+  g_print("Config: %d labeled per class, unlabeled cap %zu, input %d px, width %d, "
+          "batch %d, %d epochs, %d steps per epoch, temperature %g, lr %g, "
+          "contrastive lr %g, seed %" G_GUINT64_FORMAT ", backend %s\n",
+          c->labeled_per_class, c->unlabeled_cap, c->input_size, c->width, c->batch_size,
+          c->epochs, sc_trainer_get_steps_per_epoch(trainer), (double)c->temperature,
+          (double)c->learning_rate, (double)c->contrastive_learning_rate, c->seed,
+          c->backend);
+  if (o->resume_dir != NULL)
+    g_print("Resuming from %s with its configuration\n", o->resume_dir);
+}
+
+/* The command line that continues an interrupted run. */
+static void
+print_resume_command(const CliOptions *o, const char *argv0)
+{
+  g_autoptr(GString) cmd = g_string_new(NULL);
+  g_autofree char *prog = g_shell_quote(argv0);
+  g_autofree char *dir = g_shell_quote(o->out_dir);
+  g_string_append_printf(cmd, "%s --resume %s", prog, dir);
+  if (o->backend_flag != NULL)
+    g_string_append_printf(cmd, " --backend %s", o->backend_flag);
+  if (o->threads_flag > 0)
+    g_string_append_printf(cmd, " --threads %d", o->threads_flag);
+  g_printerr("To resume, run:\n  %s\n", cmd->str);
+}
+
+static int
+train(const CliOptions *o, const char *argv0)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 start_us = g_get_monotonic_time();
+  if (o->out_dir != NULL && !cli_output_prepare_dir(o->out_dir, "--out", &error))
+    return fail(error);
+  ScTrainer *trainer = sc_trainer_new(&o->config, o->resume_dir, &error);
+  if (trainer == NULL)
+    return fail(error);
+  print_banner(trainer, o);
+  g_autofree char *preview = o->out_dir ? g_build_filename(o->out_dir, "preview.png", NULL)
+                                        : NULL;
+  if (preview != NULL && !cli_output_write_preview(sc_trainer_get_dataset(trainer),
+                                                   sc_trainer_get_config(trainer), preview,
+                                                   &error)) {
+    sc_trainer_free(trainer);
+    return fail(error);
+  }
+  sc_trainer_set_checkpoint_dir(trainer, o->out_dir);
+
+  g_autoptr(CliProgress) progress = cli_progress_new(stdout, isatty(STDOUT_FILENO), trainer);
+  CliRunResult result = cli_run_trainer(trainer, progress, &error);
+  int status = result == CLI_RUN_DONE ? CLI_EXIT_OK
+               : result == CLI_RUN_INTERRUPTED ? CLI_EXIT_INTERRUPTED
+                                               : fail(error);
+  /* History and plots of the epochs done, whatever stopped the run. */
+  g_autoptr(GError) write_error = NULL;
+  if (o->out_dir != NULL
+      && !cli_output_write_results(trainer, o->out_dir, result == CLI_RUN_DONE,
+                                   &write_error))
+    status = fail(write_error);
+  else if (o->out_dir != NULL)
+    g_print("Results written to %s\n", o->out_dir);
+  cli_progress_summary(progress, trainer, (g_get_monotonic_time() - start_us) / 1e6);
+  if (result == CLI_RUN_INTERRUPTED) {
+    if (o->out_dir != NULL && cli_progress_last_checkpoint(progress) == NULL
+        && o->resume_dir == NULL)
+      g_printerr("Interrupted before the first epoch ended: no checkpoint to resume.\n");
+    else if (o->out_dir != NULL)
+      print_resume_command(o, argv0);
+    else
+      g_printerr("Interrupted; without --out no checkpoint was written.\n");
+  }
+  sc_trainer_free(trainer);
+  return status;
+}
+
+int
+main(int argc, char **argv)
+{
+  setlocale(LC_ALL, "");
+  /* Numbers in files and logs always use a decimal point. */
+  setlocale(LC_NUMERIC, "C");
+  g_autofree char *argv0 = g_strdup(argv[0]);
+  CliOptions options;
+  g_autoptr(GError) error = NULL;
+  int status;
+  if (!cli_options_parse(&argc, &argv, &options, &error))
+    status = fail(error);
+  else if (options.preview_path != NULL)
+    status = write_preview_only(&options);
+  else
+    status = train(&options, argv0);
+  cli_options_clear(&options);
+  return status;
+}

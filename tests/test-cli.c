@@ -1,0 +1,466 @@
+/* simclr-train as a user runs it: bad flags exit 2 naming the flag, a tiny
+ * run on every data format writes sane history and plots, Ctrl-C exits 130
+ * with a resumable checkpoint and the command that resumes it. */
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+
+#include "preview.h"
+#include "test-data-fixtures.h"
+#include "test-util.h"
+
+#define CHART_W 800
+#define CHART_H 500
+#define EPOCHS 2
+
+static char *
+cli_path(void)
+{
+  return g_test_build_filename(G_TEST_BUILT, "..", "src", "cli", "simclr-train", NULL);
+}
+
+/* Runs simclr-train with args (NULL-terminated); returns the exit status. */
+static int
+run_cli(const char *const *args, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(argv, cli_path());
+  for (int i = 0; args[i] != NULL; i++)
+    g_ptr_array_add(argv, g_strdup(args[i]));
+  g_ptr_array_add(argv, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) p = g_subprocess_newv(
+    (const char *const *)argv->pdata,
+    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error(error);
+  g_subprocess_communicate_utf8(p, NULL, NULL, out, err, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_if_exited(p));
+  return g_subprocess_get_exit_status(p);
+}
+
+static void
+assert_bad_flag(const char *const *args, const char *flag)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = run_cli(args, &out, &err);
+  if (status != 2 || strstr(err, flag) == NULL)
+    g_test_fail_printf("%s %s: exit %d, stderr \"%s\"; expected 2 naming %s", args[0],
+                       args[1], status, g_strchomp(err), flag);
+}
+
+static void
+test_bad_flags(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *missing = g_build_filename(dir, "no-such-folder", NULL);
+  g_autofree char *file = g_build_filename(dir, "a-file", NULL);
+  g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+  const struct {
+    const char *args[3];
+    const char *flag;
+  } cases[] = {
+    { { "--runs", "baseline,bogus" }, "--runs" },
+    { { "--runs", "finetune" }, "--runs" },
+    { { "--temperature", "0" }, "--temperature" },
+    { { "--epochs", "-3" }, "--epochs" },
+    { { "--epochs", "many" }, "--epochs" },
+    { { "--data", missing }, "--data" },
+    { { "--strong", "0.25,0.6" }, "--strong" },
+    { { "--strong", "0.25,bright,0.2" }, "--strong" },
+    { { "--weak", "0,0.3,0.1" }, "--weak" },
+    { { "--backend", "tpu" }, "--backend" },
+    { { "--format", "tiff" }, "--format" },
+    { { "--subset", "-1" }, "--subset" },
+    { { "--seed", "-5" }, "--seed" },
+    { { "--out", file }, "--out" },
+    { { "--resume", dir }, "--resume" },
+    { { "--no-such-flag", NULL }, "--no-such-flag" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+    assert_bad_flag(cases[i].args, cases[i].flag);
+  sc_test_rmtree(dir);
+}
+
+/* ---- Reading the outputs ---- */
+
+static guint32
+be32(const guint8 *p)
+{
+  return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
+}
+
+static void
+assert_png_size(const char *path, guint32 w, guint32 h)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+  g_assert_cmpuint(len, >, 33);
+  g_assert_cmpmem(data, 8, "\x89PNG\r\n\x1a\n", 8);
+  g_assert_cmpmem(data + 12, 4, "IHDR", 4);
+  g_assert_cmpuint(be32((const guint8 *)data + 16), ==, w);
+  g_assert_cmpuint(be32((const guint8 *)data + 20), ==, h);
+}
+
+/* The number of attribute `name` of the root <svg> element. */
+static double
+svg_attribute(const char *svg, const char *name)
+{
+  const char *root = strstr(svg, "<svg");
+  g_assert_nonnull(root);
+  g_autofree char *key = g_strdup_printf(" %s=\"", name);
+  const char *at = strstr(root, key);
+  g_assert_nonnull(at);
+  g_assert_true(at < strchr(root, '>'));
+  return g_ascii_strtod(at + strlen(key), NULL);
+}
+
+static void
+assert_svg_size(const char *path, double w, double h)
+{
+  g_autofree char *data = NULL;
+  g_assert_true(g_file_get_contents(path, &data, NULL, NULL));
+  g_assert_cmpfloat(svg_attribute(data, "width"), ==, w);
+  g_assert_cmpfloat(svg_attribute(data, "height"), ==, h);
+  g_assert_nonnull(strstr(data, "</svg>"));
+}
+
+/* Rows of history.csv as name -> value tables (strings owned by rows). */
+static GPtrArray *
+read_csv(const char *path)
+{
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(g_strchomp(text), "\n", -1);
+  g_auto(GStrv) header = g_strsplit(lines[0], ",", -1);
+  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+  for (int i = 1; lines[i] != NULL; i++) {
+    g_auto(GStrv) cells = g_strsplit(lines[i], ",", -1);
+    g_assert_cmpuint(g_strv_length(cells), ==, g_strv_length(header));
+    GHashTable *row = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (int k = 0; header[k] != NULL; k++)
+      g_hash_table_insert(row, g_strdup(header[k]), g_strdup(cells[k]));
+    g_ptr_array_add(rows, row);
+  }
+  return rows;
+}
+
+static double
+cell(GHashTable *row, const char *name)
+{
+  const char *v = g_hash_table_lookup(row, name);
+  g_assert_nonnull(v);
+  g_assert_cmpstr(v, !=, "");
+  char *end = NULL;
+  double d = g_ascii_strtod(v, &end);
+  g_assert_true(*end == '\0');
+  return d;
+}
+
+static void
+assert_accuracy(double a)
+{
+  g_assert_true(isfinite(a));
+  g_assert_cmpfloat(a, >=, 0.0);
+  g_assert_cmpfloat(a, <=, 1.0);
+}
+
+/* Two epochs of each run, in order, with accuracies in [0, 1]. */
+static void
+check_history_csv(const char *path)
+{
+  static const char *const runs[] = { "baseline", "pretrain", "finetune" };
+  g_autoptr(GPtrArray) rows = read_csv(path);
+  g_assert_cmpuint(rows->len, ==, 3 * EPOCHS);
+  for (guint i = 0; i < rows->len; i++) {
+    GHashTable *row = rows->pdata[i];
+    gboolean pre = i / EPOCHS == 1;
+    g_assert_cmpstr(g_hash_table_lookup(row, "run"), ==, runs[i / EPOCHS]);
+    g_assert_cmpfloat(cell(row, "epoch"), ==, i % EPOCHS + 1);
+    if (pre) {
+      assert_accuracy(cell(row, "c_acc"));
+      assert_accuracy(cell(row, "p_acc"));
+      assert_accuracy(cell(row, "val_p_acc"));
+      g_assert_true(isfinite(cell(row, "c_loss")) && cell(row, "c_loss") > 0);
+    } else {
+      assert_accuracy(cell(row, "acc"));
+      assert_accuracy(cell(row, "val_acc"));
+      g_assert_true(isfinite(cell(row, "val_loss")) && cell(row, "val_loss") > 0);
+      g_assert_cmpstr(g_hash_table_lookup(row, "c_loss"), ==, "");
+    }
+  }
+}
+
+/* The same epochs as the CSV, and the configuration the command line gave. */
+static void
+check_history_json(const char *path, const char *csv_path)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(json_parser_load_from_file(parser, path, &error));
+  g_assert_no_error(error);
+  JsonObject *root = json_node_get_object(json_parser_get_root(parser));
+  JsonObject *config = json_object_get_object_member(root, "config");
+  g_assert_cmpint(json_object_get_int_member(config, "epochs"), ==, EPOCHS);
+  g_assert_cmpint(json_object_get_int_member(config, "input_size"), ==, 32);
+  g_assert_cmpint(json_object_get_int_member(config, "width"), ==, 8);
+  JsonObject *history = json_object_get_object_member(root, "history");
+  g_autoptr(GPtrArray) rows = read_csv(csv_path);
+  static const char *const runs[] = { "baseline", "pretrain", "finetune" };
+  for (int r = 0; r < 3; r++) {
+    JsonArray *epochs = json_object_get_array_member(history, runs[r]);
+    g_assert_cmpuint(json_array_get_length(epochs), ==, EPOCHS);
+    for (guint e = 0; e < EPOCHS; e++) {
+      JsonObject *m = json_array_get_object_element(epochs, e);
+      const char *key = r == 1 ? "val_p_acc" : "val_acc";
+      double acc = json_object_get_double_member(m, key);
+      assert_accuracy(acc);
+      /* CSV rounds to 6 significant digits. */
+      g_assert_cmpfloat_with_epsilon(acc, cell(rows->pdata[r * EPOCHS + e], key), 1e-5);
+    }
+  }
+}
+
+static void
+check_outputs(const char *out)
+{
+  g_autofree char *csv = g_build_filename(out, "history.csv", NULL);
+  g_autofree char *json = g_build_filename(out, "history.json", NULL);
+  check_history_csv(csv);
+  check_history_json(json, csv);
+  static const char *const stems[] = { "accuracy", "loss" };
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *png_name = g_strconcat(stems[i], ".png", NULL);
+    g_autofree char *svg_name = g_strconcat(stems[i], ".svg", NULL);
+    g_autofree char *png = g_build_filename(out, png_name, NULL);
+    g_autofree char *svg = g_build_filename(out, svg_name, NULL);
+    assert_png_size(png, CHART_W, CHART_H);
+    assert_svg_size(svg, CHART_W, CHART_H);
+  }
+  static const char *const files[] = { "checkpoint.safetensors", "encoder.safetensors",
+                                       "preview.png" };
+  for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+    g_autofree char *path = g_build_filename(out, files[i], NULL);
+    g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+  }
+  /* The preview at the model's input size. */
+  static const uint8_t pixel[3];
+  ScPreviewSpec spec = { .images = pixel, .h = 1, .w = 1, .c = 3, .out_size = 32,
+                         .weak = SC_AUGMENT_WEAK, .strong = SC_AUGMENT_STRONG };
+  int w, h;
+  sc_preview_figure_size(&spec, &w, &h);
+  g_autofree char *preview = g_build_filename(out, "preview.png", NULL);
+  assert_png_size(preview, w, h);
+}
+
+/* ---- Fixtures: a few dozen images in each format, ten classes ---- */
+
+static void
+cifar10_fixture(const char *dir)
+{
+  for (int b = 1; b <= 5; b++) {
+    guint8 labels[12];
+    for (int i = 0; i < 12; i++)
+      labels[i] = (guint8)(i % 10);
+    g_autoptr(GByteArray) recs = fx_cifar10_records(12, (size_t)b * 12, labels);
+    g_autofree char *name = g_strdup_printf("data_batch_%d.bin", b);
+    fx_write(dir, name, recs->data, recs->len);
+  }
+  guint8 test_labels[20];
+  for (int i = 0; i < 20; i++)
+    test_labels[i] = (guint8)(i % 10);
+  g_autoptr(GByteArray) test = fx_cifar10_records(20, 500, test_labels);
+  fx_write(dir, "test_batch.bin", test->data, test->len);
+}
+
+/* Three classes of plain-coloured images, shades varying per image. */
+static void
+folder_fixture(const char *dir)
+{
+  static const char *const classes[] = { "red", "green", "blue" };
+  for (int k = 0; k < 3; k++)
+    for (int i = 0; i < 10; i++) {
+      guint8 rgb[3] = { 40, 40, 40 };
+      rgb[k] = (guint8)(150 + 10 * i);
+      g_autofree char *name = g_strdup_printf("%s/%02d.png", classes[k], i);
+      g_autofree char *path = g_build_filename(dir, name, NULL);
+      g_autofree char *parent = g_path_get_dirname(path);
+      g_assert_cmpint(g_mkdir_with_parents(parent, 0755), ==, 0);
+      fx_write_image(path, 36, 36, rgb, FALSE);
+    }
+}
+
+static void
+make_fixture(const char *format, const char *dir)
+{
+  if (g_str_equal(format, "idx"))
+    fx_idx_folder(dir, 60, 30, 28, 28, TRUE);
+  else if (g_str_equal(format, "cifar10"))
+    cifar10_fixture(dir);
+  else if (g_str_equal(format, "stl10"))
+    fx_stl10_folder(dir, 40, 20, 40);
+  else
+    folder_fixture(dir);
+}
+
+static void
+test_end_to_end(gconstpointer data)
+{
+  const char *format = data;
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  /* A fresh, nested --out folder: simclr-train creates it. */
+  g_autofree char *out = g_build_filename(dir, "results", "run1", NULL);
+  make_fixture(format, data_dir);
+  g_autofree char *epochs = g_strdup_printf("%d", EPOCHS);
+  const char *args[] = { "--data", data_dir, "--format", format, "--subset", "40",
+                         "--labeled", "1", "--epochs", epochs, "--width", "8",
+                         "--input-size", "32", "--batch-size", "10", "--threads", "1",
+                         "--out", out, NULL };
+  g_autofree char *stdout_text = NULL, *stderr_text = NULL;
+  int status = run_cli(args, &stdout_text, &stderr_text);
+  if (status != 0)
+    g_error("simclr-train on %s exited %d: %s", format, status, stderr_text);
+  /* Not a terminal: plain lines, one per epoch, and the summary table. */
+  g_assert_null(strchr(stdout_text, '\r'));
+  g_assert_nonnull(strstr(stdout_text, "Epoch 2/2"));
+  g_assert_nonnull(strstr(stdout_text, "max val acc"));
+  g_assert_nonnull(strstr(stdout_text, "wall time"));
+  check_outputs(out);
+  sc_test_rmtree(dir);
+}
+
+/* ---- Ctrl-C and resume ---- */
+
+static GSubprocess *
+spawn_cli(const char *const *args, const char *stdout_path, const char *stderr_path)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(argv, cli_path());
+  for (int i = 0; args[i] != NULL; i++)
+    g_ptr_array_add(argv, g_strdup(args[i]));
+  g_ptr_array_add(argv, NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(0);
+  g_subprocess_launcher_set_stdout_file_path(launcher, stdout_path);
+  g_subprocess_launcher_set_stderr_file_path(launcher, stderr_path);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *p = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata,
+                                                &error);
+  g_assert_no_error(error);
+  return p;
+}
+
+static guint
+csv_rows(const char *out)
+{
+  g_autofree char *csv = g_build_filename(out, "history.csv", NULL);
+  g_autoptr(GPtrArray) rows = read_csv(csv);
+  return rows->len;
+}
+
+static void
+test_interrupt_and_resume(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  g_autofree char *out = g_build_filename(dir, "out", NULL);
+  g_autofree char *ckpt = g_build_filename(out, "checkpoint.safetensors", NULL);
+  g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
+  g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
+  fx_idx_folder(data_dir, 400, 100, 28, 28, FALSE);
+  const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "6",
+                         "--width", "16", "--input-size", "32", "--batch-size", "40",
+                         "--threads", "1", "--out", out, NULL };
+  g_autoptr(GSubprocess) p = spawn_cli(args, log, errlog);
+
+  /* The checkpoint appears whole (written atomically) after epoch 1. */
+  gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+  while (!g_file_test(ckpt, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+    g_usleep(2000);
+  g_assert_true(g_file_test(ckpt, G_FILE_TEST_EXISTS));
+  g_subprocess_send_signal(p, SIGINT);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_subprocess_wait(p, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_if_exited(p));
+  g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 130);
+
+  /* Stopped early, its history so far written, the resume command printed. */
+  guint rows_done = csv_rows(out);
+  g_assert_cmpuint(rows_done, >=, 1);
+  g_assert_cmpuint(rows_done, <, 18);
+  g_autofree char *err = NULL;
+  g_assert_true(g_file_get_contents(errlog, &err, NULL, NULL));
+  const char *line = strstr(err, "To resume, run:\n  ");
+  g_assert_nonnull(line);
+  line += strlen("To resume, run:\n  ");
+  g_autofree char *command = g_strndup(line, strcspn(line, "\n"));
+  g_autofree char *quoted_out = g_shell_quote(out);
+  g_autofree char *want = g_strdup_printf("--resume %s --threads 1", quoted_out);
+  g_assert_true(g_str_has_suffix(command, want));
+
+  /* The printed command finishes the three runs from the checkpoint. */
+  g_auto(GStrv) resume_argv = NULL;
+  g_assert_true(g_shell_parse_argv(command, NULL, &resume_argv, NULL));
+  g_autoptr(GSubprocess) r = g_subprocess_newv((const char *const *)resume_argv,
+                                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_wait_check(r, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(csv_rows(out), ==, 18);
+  g_autofree char *encoder = g_build_filename(out, "encoder.safetensors", NULL);
+  g_assert_true(g_file_test(encoder, G_FILE_TEST_IS_REGULAR));
+  sc_test_rmtree(dir);
+}
+
+/* ---- --preview ---- */
+
+static void
+test_preview_only(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  g_autofree char *png = g_build_filename(dir, "figure.png", NULL);
+  fx_idx_folder(data_dir, 30, 10, 28, 28, TRUE);
+  const char *args[] = { "--data", data_dir, "--input-size", "40", "--preview", png, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(run_cli(args, &out, &err), ==, 0);
+  static const uint8_t pixel[3];
+  ScPreviewSpec spec = { .images = pixel, .h = 1, .w = 1, .c = 3, .out_size = 40,
+                         .weak = SC_AUGMENT_WEAK, .strong = SC_AUGMENT_STRONG };
+  int w, h;
+  sc_preview_figure_size(&spec, &w, &h);
+  assert_png_size(png, w, h);
+  /* Nothing else is written beside it. */
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  int entries = 0;
+  while (g_dir_read_name(d) != NULL)
+    entries++;
+  g_assert_cmpint(entries, ==, 2);
+
+  /* An unwritable place fails with status 1 and names the path. */
+  g_autofree char *bad = g_build_filename(dir, "missing", "figure.png", NULL);
+  const char *bad_args[] = { "--data", data_dir, "--preview", bad, NULL };
+  g_autofree char *out2 = NULL, *err2 = NULL;
+  g_assert_cmpint(run_cli(bad_args, &out2, &err2), ==, 1);
+  g_assert_nonnull(strstr(err2, bad));
+  sc_test_rmtree(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/cli/bad-flags", test_bad_flags);
+  static const char *const formats[] = { "idx", "cifar10", "stl10", "folder" };
+  for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+    g_autofree char *name = g_strdup_printf("/cli/end-to-end/%s", formats[i]);
+    g_test_add_data_func(name, formats[i], test_end_to_end);
+  }
+  g_test_add_func("/cli/interrupt-and-resume", test_interrupt_and_resume);
+  g_test_add_func("/cli/preview-only", test_preview_only);
+  return g_test_run();
+}
