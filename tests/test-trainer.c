@@ -52,6 +52,7 @@ tiny_config(ScTrainConfig *c, const char *data, ScDataFormat format)
   c->epochs = 2;
   c->batch_size = 8;
   c->seed = 7;
+  c->threads = 1; /* tiny nets: a second thread only waits */
 }
 
 /* Counts events and cancels or pauses where asked. */

@@ -778,6 +778,8 @@ start_finetune(ScTrainer *t)
   ScTrainerModel *ft = &t->models[SC_RUN_FINETUNE];
   const ScTrainerModel *pt = &t->models[SC_RUN_PRETRAIN];
   g_assert(ft->encoder->param_count == pt->encoder->param_count);
+  g_debug("finetuning starts from the encoder pretrained for %d epochs",
+          t->epochs_done[SC_RUN_PRETRAIN]);
   t->be->ops->copy(t->be, ft->params->params, pt->params->params,
                    ft->encoder->param_count * sizeof(float));
 }
@@ -789,6 +791,9 @@ run_one(ScTrainer *t, ScRunKind run, GError **error)
     return FALSE;
   if (run == SC_RUN_FINETUNE && t->epochs_done[run] == 0)
     start_finetune(t);
+  g_debug("%s: epochs %d..%d of %d steps (%d unlabeled + %d labeled images per step)",
+          sc_run_name(run), t->epochs_done[run] + 1, t->config.epochs, t->batches.steps,
+          run == SC_RUN_PRETRAIN ? t->batches.unlabeled_batch : 0, t->batches.labeled_batch);
   ScTrainerEvent ev = { .kind = SC_EVENT_RUN_STARTED, .run = run,
                         .epoch = t->epochs_done[run] + 1, .epochs = t->config.epochs,
                         .steps = t->batches.steps };

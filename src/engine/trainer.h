@@ -132,7 +132,9 @@ gboolean sc_trainer_is_paused(ScTrainer *trainer);
 int sc_trainer_get_epochs_done(const ScTrainer *trainer, ScRunKind run);
 int sc_trainer_get_steps_per_epoch(const ScTrainer *trainer);
 
-/* History: completed epochs of a run (array of ScEpochMetrics). */
+/* History: completed epochs of a run (array of ScEpochMetrics). Read it from
+ * the trainer's thread (the callback) or once sc_trainer_run has returned;
+ * other threads get each epoch's numbers copied in SC_EVENT_EPOCH_DONE. */
 const ScEpochMetrics *sc_trainer_get_history(const ScTrainer *trainer, ScRunKind run,
                                              int *n_epochs);
 /* Best validation accuracy of a run over its epochs; NaN if none. */
