@@ -371,6 +371,56 @@ test_all_labeled(Fixture *f, gconstpointer user_data)
   sc_train_config_clear(&c);
 }
 
+/* Mean loss and accuracy of encoder + head over the whole test split in
+ * one batch. */
+static void
+evaluate_whole_test(ScTrainer *t, ScNet *encoder, ScNet *head, double *loss, double *acc)
+{
+  const ScSplitView *test = &t->plan->test;
+  int n = (int)test->count;
+  g_assert_true(sc_net_prepare(encoder, n, NULL) && sc_net_prepare(head, n, NULL));
+  const int32_t *labels = sc_split_labels(test->split);
+  for (int i = 0; i < n; i++)
+    t->host_labels[i] = labels[test->indices[i]];
+  const float *h = sc_trainer_encode_plain(t, encoder, test->split, test->indices, n);
+  const float *logits = sc_net_forward(head, h, n);
+  int64_t correct = 0;
+  g_assert_true(sc_softmax_xent_mean(t->be, n, t->n_classes, logits, t->host_labels,
+                                     t->host_labels, t->loss, NULL, &correct, NULL));
+  double sum = 0.0;
+  for (int i = 0; i < n; i++)
+    sum += t->loss[i];
+  *loss = sum / n;
+  *acc = (double)correct / n;
+}
+
+/* Validation means are per sample: 12 test images in batches of 7 and 5
+ * give the numbers of one batch of 12 (batch means averaged would not). */
+static void
+test_validation_weighting(Fixture *f, gconstpointer user_data)
+{
+  ScTrainConfig c;
+  tiny_config(&c, f->data, SC_FORMAT_IDX);
+  c.batch_size = 7;
+  c.epochs = 1;
+  ScTrainer *t = new_trainer(&c, NULL, NULL, NULL);
+  g_assert_cmpuint(t->plan->test.count, ==, 12);
+  run_ok(t);
+  double loss, acc;
+  int n;
+  const ScEpochMetrics *b = sc_trainer_get_history(t, SC_RUN_BASELINE, &n);
+  ScTrainerModel *m = &t->models[SC_RUN_BASELINE];
+  evaluate_whole_test(t, m->encoder, m->head, &loss, &acc);
+  g_assert_cmpfloat_with_epsilon(b[0].val_loss, loss, 1e-6 * loss);
+  g_assert_cmpfloat(b[0].val_acc, ==, acc);
+  const ScEpochMetrics *p = sc_trainer_get_history(t, SC_RUN_PRETRAIN, &n);
+  evaluate_whole_test(t, t->models[SC_RUN_PRETRAIN].encoder, t->probe.head, &loss, &acc);
+  g_assert_cmpfloat_with_epsilon(p[0].val_p_loss, loss, 1e-6 * loss);
+  g_assert_cmpfloat(p[0].val_p_acc, ==, acc);
+  sc_trainer_free(t);
+  sc_train_config_clear(&c);
+}
+
 /* Interrupted after epoch 1 of `run` and resumed == uninterrupted, bit for
  * bit: history, weights, moments, counters. */
 static void
@@ -685,6 +735,7 @@ main(int argc, char **argv)
   g_test_add_func("/trainer/config/finetune-needs-pretrain", test_finetune_needs_pretrain);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_idx, fn, fixture_teardown)
   ADD("/trainer/all-labeled", test_all_labeled);
+  ADD("/trainer/validation-weighting", test_validation_weighting);
   ADD("/trainer/resume-exact", test_resume_exact);
   ADD("/trainer/same-seed-replays", test_same_seed_replays);
   ADD("/trainer/cancel-mid-epoch", test_cancel_mid_epoch);
