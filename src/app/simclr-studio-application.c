@@ -9,6 +9,8 @@
 #include "simclr-studio-window.h"
 #include "trainer.h"
 
+/* Time for the window to settle after a training before its picture. */
+#define SETTLE_MS 300
 /* A picture mode that has not finished by then has failed. */
 #define WATCHDOG_S 600
 /* Steps after the first checkpoint before --close-during-training closes
@@ -27,6 +29,7 @@ struct _SimclrStudioApplication {
   guint n_steps_seen;
   gint64 close_requested_usec;
   guint watchdog_id;
+  int frames_to_screenshot;
   int exit_status;
 };
 
@@ -74,15 +77,23 @@ take_screenshot(SimclrStudioApplication *self)
 static void
 after_paint_cb(GdkFrameClock *clock, SimclrStudioApplication *self)
 {
+  if (--self->frames_to_screenshot > 0) {
+    gtk_widget_queue_draw(GTK_WIDGET(self->window));
+    return;
+  }
   g_signal_handlers_disconnect_by_func(clock, after_paint_cb, self);
   /* Out of the paint cycle: the window is fully drawn now. */
   g_idle_add_once((GSourceOnceFunc)take_screenshot, self);
 }
 
-/* Once the next frame has been painted, save the window. */
+/* Once two more frames have been painted (the log scrolls to its last line
+ * in the frame after it has measured it), save the window. */
 static void
 screenshot_after_next_frame(SimclrStudioApplication *self)
 {
+  self->frames_to_screenshot = 2;
+  if (self->window == NULL)
+    return;
   GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(self->window));
   if (clock == NULL) {
     fail(self, "The window has no frame clock: is there a display?");
@@ -104,7 +115,8 @@ training_finished_cb(SimclrStudioWindow *window, gboolean completed,
     fail(self, "The training did not complete (see the window's log)");
     return;
   }
-  screenshot_after_next_frame(self);
+  /* The log measures its last lines in idle time: let it settle. */
+  g_timeout_add_once(SETTLE_MS, (GSourceOnceFunc)screenshot_after_next_frame, self);
 }
 
 static void

@@ -3,6 +3,12 @@
 
 #include "sc-error.h"
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 /* A copied trainer event; path is owned. */
 typedef struct {
   ScTrainerEvent event;
@@ -79,11 +85,25 @@ trainer_cb(const ScTrainerEvent *event, gpointer user_data)
   g_mutex_unlock(&self->lock);
 }
 
+/* The window must stay responsive on a machine the training saturates: the
+ * worker (and the compute threads it starts, which inherit it) yields the
+ * CPU to the main thread. Linux sets niceness per thread. */
+static void
+lower_thread_priority(void)
+{
+#ifdef __linux__
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  if (setpriority(PRIO_PROCESS, (id_t)tid, 10) != 0)
+    g_debug("Could not lower the training thread's priority: %s", g_strerror(errno));
+#endif
+}
+
 static gpointer
 worker(gpointer data)
 {
   SimclrStudioRunner *self = data;
   GError *error = NULL;
+  lower_thread_priority();
   ScTrainer *trainer = sc_trainer_new(&self->config, NULL, &error);
   gboolean cancelled = FALSE;
   if (trainer != NULL) {
@@ -146,6 +166,7 @@ flush_cb(gpointer data)
   g_array_unref(events);
   if (done && self->thread != NULL)
     finish(self, error);
+
   g_clear_error(&error);
   return G_SOURCE_REMOVE;
 }

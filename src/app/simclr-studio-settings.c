@@ -95,9 +95,9 @@ simclr_studio_settings_get_config(GSettings *s, ScTrainConfig *c)
 void
 simclr_studio_settings_apply_quick(GSettings *s)
 {
-  /* 600 images per split, a small model: a few seconds per run on 2 cores. */
-  g_settings_set_int(s, SC_KEY_EPOCHS, 3);
-  g_settings_set_int(s, SC_KEY_SUBSET, 600);
+  /* 1000 images per split, a small model: a few seconds in all on 2 cores. */
+  g_settings_set_int(s, SC_KEY_EPOCHS, 5);
+  g_settings_set_int(s, SC_KEY_SUBSET, 1000);
   g_settings_set_int(s, SC_KEY_BATCH_SIZE, 64);
   g_settings_set_int(s, SC_KEY_WIDTH, 32);
   g_settings_set_int(s, SC_KEY_LABELED_PER_CLASS, 10);

@@ -47,6 +47,7 @@ struct _SimclrStudioWindow {
   gint64 started_usec;
   char *checkpoint_path; /* last checkpoint written */
   gboolean closing;      /* the window closes once the worker has stopped */
+  gboolean log_follows;  /* the log scrolls to each new line */
 };
 
 /* Curves of the run series, and the dashed reference series after them. */

@@ -64,11 +64,36 @@ log_line(SimclrStudioWindow *self, const char *line)
   if (gtk_text_buffer_get_char_count(buffer) > 0)
     gtk_text_buffer_insert(buffer, &end, "\n", 1);
   gtk_text_buffer_insert(buffer, &end, line, -1);
-  /* Follow the newest line. */
-  gtk_text_buffer_get_end_iter(buffer, &end);
-  GtkTextMark *mark = gtk_text_buffer_create_mark(buffer, NULL, &end, FALSE);
-  gtk_text_view_scroll_to_mark(self->log_view, mark, 0.0, TRUE, 0.0, 1.0);
-  gtk_text_buffer_delete_mark(buffer, mark);
+}
+
+/* The log follows its newest line unless the reader scrolled up. The
+ * scroll happens when the text view has measured the new lines (its
+ * adjustment grows), not at insertion, when the height is not known yet. */
+static void
+log_upper_cb(SimclrStudioWindow *self, GParamSpec *pspec, GtkAdjustment *adj)
+{
+  if (self->log_follows)
+    gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj)
+                                    - gtk_adjustment_get_page_size(adj));
+}
+
+/* Back at the bottom: follow again. (Not the reverse here: the view moves
+ * the value itself while it measures new lines.) */
+static void
+log_value_cb(SimclrStudioWindow *self, GtkAdjustment *adj)
+{
+  if (gtk_adjustment_get_value(adj) + gtk_adjustment_get_page_size(adj)
+      >= gtk_adjustment_get_upper(adj) - 1.0)
+    self->log_follows = TRUE;
+}
+
+/* The reader scrolls up: stop following. */
+static gboolean
+log_scroll_cb(SimclrStudioWindow *self, double dx, double dy)
+{
+  if (dy < 0)
+    self->log_follows = FALSE;
+  return GDK_EVENT_PROPAGATE;
 }
 
 static void log_printf(SimclrStudioWindow *self, const char *format, ...) G_GNUC_PRINTF(2, 3);
@@ -243,8 +268,10 @@ runner_event_cb(SimclrStudioWindow *self, const ScTrainerEvent *e)
   case SC_EVENT_CHECKPOINT: {
     g_free(self->checkpoint_path);
     self->checkpoint_path = g_strdup(e->path);
-    g_autofree char *status = g_strdup_printf("Checkpoint: %s", e->path);
+    g_autofree char *status = g_strdup_printf("Checkpoint: %s epoch %d",
+                                              sc_run_name(e->run), e->epoch);
     gtk_label_set_text(self->status_label, status);
+    gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), e->path);
     break;
   }
   }
@@ -289,11 +316,8 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
   }
   log_printf(self, "Longest main-loop stall during the training: %.1f ms",
              self->max_stall_ms);
-  g_autofree char *status = g_strdup_printf(
-    "Longest main-loop stall: %.0f ms%s%s", self->max_stall_ms,
-    self->checkpoint_path ? " · checkpoint: " : "",
-    self->checkpoint_path ? self->checkpoint_path : "");
-  gtk_label_set_text(self->status_label, status);
+  gtk_label_set_text(self->status_label, self->checkpoint_path ? "Checkpoint kept" : "");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), self->checkpoint_path);
 
   lock_settings(self, FALSE);
   gtk_widget_set_sensitive(GTK_WIDGET(self->runs_dropdown), TRUE);
@@ -549,6 +573,15 @@ simclr_studio_window_init(SimclrStudioWindow *self)
                            G_CALLBACK(dataset_changed_cb), self);
   g_signal_connect_swapped(self->data_panel, "notify::loading",
                            G_CALLBACK(loading_changed_cb), self);
+  GtkAdjustment *log_adj = gtk_scrolled_window_get_vadjustment(self->log_scroller);
+  self->log_follows = TRUE;
+  g_signal_connect_swapped(log_adj, "notify::upper", G_CALLBACK(log_upper_cb), self);
+  g_signal_connect_swapped(log_adj, "value-changed", G_CALLBACK(log_value_cb), self);
+  GtkEventController *scroll =
+    gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  gtk_event_controller_set_propagation_phase(scroll, GTK_PHASE_CAPTURE);
+  g_signal_connect_swapped(scroll, "scroll", G_CALLBACK(log_scroll_cb), self);
+  gtk_widget_add_controller(GTK_WIDGET(self->log_scroller), scroll);
   simclr_studio_window_actions_init(self);
 }
 
