@@ -1,7 +1,10 @@
 /* The CUDA backend: device memory, cuBLAS for matrix products, our kernels
  * (cuda-kernels.cu, cuda-augment.cu) for the rest, cuDNN for convolutions
  * (cuda-conv.c). Everything runs on one non-blocking stream; only download,
- * sync and the metrics that come back to the host wait for it. */
+ * sync and the metrics that come back to the host wait for it.
+ *
+ * TODO: bf16 mixed precision (bf16 activations, float32 master weights) and
+ * CUDA Graphs for the training step; TF32 is the only reduced precision. */
 #include "cuda-backend-private.h"
 
 #include "cuda-kernels.h"
@@ -123,8 +126,9 @@ sc_cuda_scratch(ScCudaBackend *cuda, ScCudaScratch slot, size_t bytes)
   cuda_free(&cuda->base, cuda->scratch[slot]);
   cuda->scratch[slot] = NULL;
   cuda->scratch_bytes[slot] = 0;
-  /* Grow by half again, so slowly rising needs do not reallocate each time. */
-  size_t want = align_up(MAX(bytes, 1) + bytes / 2);
+  /* Grow by half again, so slowly rising needs do not reallocate each time;
+   * the cuDNN workspace is asked for at its limit already. */
+  size_t want = align_up(MAX(bytes, 1) + (slot == SC_CUDA_SCRATCH_WS ? 0 : bytes / 2));
   void *ptr = cuda_alloc(&cuda->base, want);
   if (ptr == NULL) {
     sc_cuda_fail(cuda, g_error_new(SC_BACKEND_ERROR, SC_ERROR_OUT_OF_MEMORY,
