@@ -210,6 +210,15 @@ math_allowed(ScCudaBackend *cuda)
     }                                                                             \
   } while (0)
 
+/* Without TF32 the chosen algorithm runs with FMA math whatever math type
+ * cuDNN reported for it, so no tensor-core rounding slips in. */
+static void
+restrict_math(ScCudaBackend *cuda, ConvChoice *ch)
+{
+  if (!cuda->tf32)
+    ch->math = CUDNN_FMA_MATH;
+}
+
 /* Workspace for measuring: the limit, or less when the device is short. */
 static void *
 measure_workspace(ScCudaBackend *cuda, size_t *bytes)
@@ -259,6 +268,7 @@ choose_forward(ScCudaBackend *cuda, ConvPlan *p, const float *x, const float *w,
     PICK_FIRST(perf, count, ws_bytes, ch);
   if (!ch->chosen)
     *ch = (ConvChoice){ TRUE, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0 };
+  restrict_math(cuda, ch);
 }
 
 static void
@@ -287,6 +297,7 @@ choose_backward_data(ScCudaBackend *cuda, ConvPlan *p, const float *w, const flo
     PICK_FIRST(perf, count, ws_bytes, ch);
   if (!ch->chosen)
     *ch = (ConvChoice){ TRUE, CUDNN_CONVOLUTION_BWD_DATA_ALGO_0, CUDNN_FMA_MATH, 0 };
+  restrict_math(cuda, ch);
 }
 
 static void
@@ -315,6 +326,7 @@ choose_backward_filter(ScCudaBackend *cuda, ConvPlan *p, const float *x, const f
     PICK_FIRST(perf, count, ws_bytes, ch);
   if (!ch->chosen)
     *ch = (ConvChoice){ TRUE, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0, CUDNN_FMA_MATH, 0 };
+  restrict_math(cuda, ch);
 }
 
 /* The workspace of a chosen algorithm (NULL and 0 when it needs none). */
