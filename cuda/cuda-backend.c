@@ -588,7 +588,8 @@ sc_backend_cuda_new(int threads, GError **error)
   ScCudaBackend *cuda = g_new0(ScCudaBackend, 1);
   cuda->base.ops = &cuda_ops;
   cuda->base.threads = threads;
-  cuda->tf32 = TRUE;
+  /* SC_CUDA_TF32=0 keeps full float32 (for comparisons with the CPU). */
+  cuda->tf32 = g_strcmp0(g_getenv("SC_CUDA_TF32"), "0") != 0;
   cuda->sizes = g_hash_table_new(g_direct_hash, g_direct_equal);
   g_mutex_init(&cuda->lock);
   if (!find_device(cuda, error) || !start_libraries(cuda, error)) {

@@ -15,8 +15,9 @@ ScBackend *sc_backend_cuda_new(int threads, GError **error);
 /* TRUE when be is a CUDA backend. */
 gboolean sc_backend_is_cuda(const ScBackend *be);
 
-/* TF32 tensor-core math in gemm and convolutions (the default); FALSE
- * keeps full float32. Changing it drops the cached convolution plans. */
+/* TF32 tensor-core math in gemm and convolutions (the default, unless the
+ * environment has SC_CUDA_TF32=0); FALSE keeps full float32. Changing it
+ * drops the cached convolution plans. */
 void sc_cuda_backend_set_tf32(ScBackend *be, gboolean allow);
 
 /* The device's name and memory, for logs and benchmarks. */

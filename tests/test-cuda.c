@@ -13,7 +13,9 @@
  *   softmax_xent: abs 1e-6, rel 1e-5; NT-Xent: abs 1e-5, rel 1e-4 (float
  *     logits from products summed in another order, times 1 / T)
  *   contrastive and supervised step, float32: loss rel 1e-4, gradients
- *     abs 1e-3 * scale, parameters after Adam abs 1e-5 */
+ *     abs 1e-3 * scale, parameters after Adam abs 1e-5
+ *   tiny run (three runs of 2 epochs through the trainer, float32): losses
+ *     abs 1e-4 + rel 1e-3, accuracies within one sample of 8 */
 #include "config.h"
 
 #include "augment.h"
@@ -25,7 +27,9 @@
 #include "model.h"
 #include "rng.h"
 #include "sc-error.h"
+#include "test-data-fixtures.h"
 #include "test-util.h"
+#include "trainer.h"
 
 #include <math.h>
 #include <string.h>
@@ -673,6 +677,79 @@ test_steps(void)
   g_rand_free(rand);
 }
 
+/* The trainer's three runs, two epochs each, on a tiny IDX data set with
+ * each backend: the same history within tolerance. */
+static void
+run_tiny(const char *data, const char *backend, ScEpochMetrics hist[SC_N_RUNS][2])
+{
+  ScTrainConfig c;
+  sc_train_config_init_default(&c);
+  c.data_path = g_strdup(data);
+  c.format = SC_FORMAT_IDX;
+  c.labeled_per_class = 1;
+  c.input_size = 32;
+  c.width = 8;
+  c.epochs = 2;
+  c.batch_size = 8;
+  c.seed = 7;
+  c.threads = 1;
+  g_free(c.backend);
+  c.backend = g_strdup(backend);
+  g_autoptr(GError) error = NULL;
+  ScTrainer *t = sc_trainer_new(&c, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_true(sc_trainer_run(t, &error));
+  g_assert_no_error(error);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    int n = 0;
+    const ScEpochMetrics *h = sc_trainer_get_history(t, (ScRunKind)r, &n);
+    g_assert_cmpint(n, ==, 2);
+    memcpy(hist[r], h, 2 * sizeof(*h));
+  }
+  sc_trainer_free(t);
+  sc_train_config_clear(&c);
+}
+
+static void
+assert_metric(const char *what, int run, int epoch, double got, double want, double abs_tol,
+              double rel_tol)
+{
+  if (isnan(want) && isnan(got))
+    return;
+  if (!(fabs(got - want) <= abs_tol + rel_tol * fabs(want)))
+    g_error("tiny run %s, epoch %d, %s: cuda %.7g, cpu %.7g", sc_run_name((ScRunKind)run),
+            epoch + 1, what, got, want);
+}
+
+static void
+test_tiny_run(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *data = g_build_filename(tmp, "fashion", NULL);
+  fx_idx_folder(data, 40, 12, 28, 28, TRUE);
+  ScEpochMetrics gpu_h[SC_N_RUNS][2], cpu_h[SC_N_RUNS][2];
+  g_setenv("SC_CUDA_TF32", "0", TRUE); /* the trainer makes its own backend */
+  run_tiny(data, "cuda", gpu_h);
+  g_unsetenv("SC_CUDA_TF32");
+  run_tiny(data, "cpu", cpu_h);
+  const double loss_abs = 1e-4, loss_rel = 1e-3, acc_abs = 1.0 / 8 + 1e-9;
+  for (int r = 0; r < SC_N_RUNS; r++)
+    for (int e = 0; e < 2; e++) {
+      const ScEpochMetrics *g = &gpu_h[r][e], *c = &cpu_h[r][e];
+      assert_metric("loss", r, e, g->loss, c->loss, loss_abs, loss_rel);
+      assert_metric("val_loss", r, e, g->val_loss, c->val_loss, loss_abs, loss_rel);
+      assert_metric("c_loss", r, e, g->c_loss, c->c_loss, loss_abs, loss_rel);
+      assert_metric("p_loss", r, e, g->p_loss, c->p_loss, loss_abs, loss_rel);
+      assert_metric("val_p_loss", r, e, g->val_p_loss, c->val_p_loss, loss_abs, loss_rel);
+      assert_metric("acc", r, e, g->acc, c->acc, acc_abs, 0);
+      assert_metric("val_acc", r, e, g->val_acc, c->val_acc, acc_abs, 0);
+      assert_metric("c_acc", r, e, g->c_acc, c->c_acc, acc_abs, 0);
+      assert_metric("p_acc", r, e, g->p_acc, c->p_acc, acc_abs, 0);
+      assert_metric("val_p_acc", r, e, g->val_p_acc, c->val_p_acc, acc_abs, 0);
+    }
+  sc_test_rmtree(tmp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -701,6 +778,7 @@ main(int argc, char **argv)
   g_test_add_func("/cuda/philox-device", test_philox_device);
   g_test_add_func("/cuda/augment", test_augment);
   g_test_add_func("/cuda/steps", test_steps);
+  g_test_add_func("/cuda/tiny-run", test_tiny_run);
   int status = g_test_run();
   sc_backend_free(gpu);
   sc_backend_free(cpu);
