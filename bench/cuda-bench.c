@@ -263,19 +263,23 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
     if (ok)
       sc_net_init_glorot(b.probe, 1, 2);
   }
-  /* The data set, uploaded once as uint8. */
+  /* The data set, uploaded once as uint8: one batch of random pixels,
+   * copied to every step's slice (each step still draws its own
+   * augmentations). */
   size_t n_images = (size_t)cfg->steps * batch, image = (size_t)SIDE * SIDE * 3;
+  size_t batch_bytes = (size_t)batch * image;
   if (ok) {
     ok = (b.images = sc_backend_alloc(be, n_images * image, "the data set", error)) != NULL;
     if (ok) {
-      g_autofree uint8_t *host = g_malloc(n_images * image);
+      g_autofree uint8_t *host = g_malloc(batch_bytes);
       ScRng rng;
       sc_rng_init(&rng, 9, SC_RNG_TEST, 0, 0, 0);
-      for (size_t i = 0; i < n_images * image; i += 4) {
+      for (size_t i = 0; i < batch_bytes; i += 4) {
         uint32_t r = sc_rng_u32(&rng);
-        memcpy(host + i, &r, MIN(4, n_images * image - i));
+        memcpy(host + i, &r, MIN(4, batch_bytes - i));
       }
-      be->ops->upload(be, b.images, host, n_images * image);
+      for (int s = 0; s < cfg->steps; s++)
+        be->ops->upload(be, b.images + s * batch_bytes, host, batch_bytes);
     }
   }
   const size_t view_floats = (size_t)batch * image;
