@@ -95,6 +95,15 @@ lower_thread_priority(void)
   pid_t tid = (pid_t)syscall(SYS_gettid);
   if (setpriority(PRIO_PROCESS, (id_t)tid, 10) != 0)
     g_debug("Could not lower the training thread's priority: %s", g_strerror(errno));
+  /* The BLAS library starts its compute threads when it is loaded, from the
+   * main thread: lower those too (every thread but the main one). */
+  g_autoptr(GDir) tasks = g_dir_open("/proc/self/task", 0, NULL);
+  const char *name;
+  while (tasks != NULL && (name = g_dir_read_name(tasks)) != NULL) {
+    pid_t other = (pid_t)g_ascii_strtoll(name, NULL, 10);
+    if (other > 0 && other != getpid() && other != tid)
+      setpriority(PRIO_PROCESS, (id_t)other, 10);
+  }
 #endif
 }
 
