@@ -9,8 +9,9 @@
 // Keras's l2_normalize clamp, as the CPU's loss uses it.
 #define SC_NTXENT_NORM_EPS 1e-7
 
-// Row chunks of the two-pass column sum (bias_grad).
-#define BIAS_GRAD_CHUNKS 64
+// Row chunks of the two-pass column sum (bias_grad): enough blocks to fill
+// the device when a convolution sums millions of rows.
+#define BIAS_GRAD_CHUNKS 1024
 
 static inline unsigned
 blocks_for(size_t n, unsigned threads)
