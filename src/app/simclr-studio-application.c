@@ -359,7 +359,7 @@ simclr_studio_application_new(void)
   return g_object_new(SIMCLR_STUDIO_TYPE_APPLICATION,
                       "application-id", SC_APP_ID,
                       "flags", G_APPLICATION_DEFAULT_FLAGS,
-                      "resource-base-path", "/io/github/simclrstudio/SimclrStudio",
+                      "resource-base-path", SC_RESOURCE_PATH,
                       NULL);
 }
 

@@ -272,7 +272,7 @@ simclr_studio_data_panel_class_init(SimclrStudioDataPanelClass *klass)
                  NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource(
-    widget_class, "/io/github/simclrstudio/SimclrStudio/simclr-studio-data-panel.ui");
+    widget_class, SC_RESOURCE_PATH "/simclr-studio-data-panel.ui");
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, spinner);
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, source_row);
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, format_row);

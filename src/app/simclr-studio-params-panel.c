@@ -1,6 +1,8 @@
 /* SimclrStudioParamsPanel: settings bindings and the GPU probe. */
 #include "simclr-studio-params-panel.h"
 
+#include <string.h>
+
 #include "backend.h"
 #include "simclr-studio-settings.h"
 
@@ -74,8 +76,13 @@ probe_done(GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->cuda_row == NULL)
     return; /* disposed while probing */
   g_clear_pointer(&self->cuda_problem, g_free);
-  if (!self->cuda_usable)
+  if (!self->cuda_usable) {
+    /* The engine's advice names a command-line flag; the choice is here. */
     self->cuda_problem = g_strdup(error->message);
+    char *advice = strstr(self->cuda_problem, "; use --backend");
+    if (advice != NULL)
+      *advice = '\0';
+  }
   adw_action_row_set_subtitle(self->cuda_row, self->cuda_usable
                                                 ? "cuDNN convolutions, cuBLAS products"
                                                 : self->cuda_problem);
@@ -118,8 +125,9 @@ simclr_studio_params_panel_class_init(SimclrStudioParamsPanelClass *klass)
   object_class->finalize = simclr_studio_params_panel_finalize;
 
   gtk_widget_class_set_template_from_resource(
-    widget_class, "/io/github/simclrstudio/SimclrStudio/simclr-studio-params-panel.ui");
-#define BIND(name) gtk_widget_class_bind_template_child(widget_class, SimclrStudioParamsPanel, name)
+    widget_class, SC_RESOURCE_PATH "/simclr-studio-params-panel.ui");
+#define BIND(name) \
+  gtk_widget_class_bind_template_child(widget_class, SimclrStudioParamsPanel, name)
   BIND(epochs_spin);
   BIND(batch_spin);
   BIND(lr_spin);

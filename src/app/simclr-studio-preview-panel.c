@@ -113,7 +113,7 @@ simclr_studio_preview_panel_class_init(SimclrStudioPreviewPanelClass *klass)
 
   g_type_ensure(SIMCLR_STUDIO_TYPE_PREVIEW);
   gtk_widget_class_set_template_from_resource(
-    widget_class, "/io/github/simclrstudio/SimclrStudio/simclr-studio-preview-panel.ui");
+    widget_class, SC_RESOURCE_PATH "/simclr-studio-preview-panel.ui");
 #define BIND(name) \
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioPreviewPanel, name)
   BIND(preview);

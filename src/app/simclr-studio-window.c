@@ -541,7 +541,7 @@ simclr_studio_window_class_init(SimclrStudioWindowClass *klass)
   g_type_ensure(SIMCLR_STUDIO_TYPE_PREVIEW_PANEL);
   g_type_ensure(SIMCLR_STUDIO_TYPE_CHART_VIEW);
   gtk_widget_class_set_template_from_resource(
-    widget_class, "/io/github/simclrstudio/SimclrStudio/simclr-studio-window.ui");
+    widget_class, SC_RESOURCE_PATH "/simclr-studio-window.ui");
 #define BIND(name) gtk_widget_class_bind_template_child(widget_class, SimclrStudioWindow, name)
   BIND(window_title);
   BIND(toast_overlay);
