@@ -7,6 +7,7 @@
  * CUDA Graphs for the training step; TF32 is the only reduced precision. */
 #include "cuda-backend-private.h"
 
+#include "cuda-gemm.h"
 #include "cuda-kernels.h"
 #include "src/engine/sc-error.h"
 
@@ -200,9 +201,8 @@ cuda_sync(ScBackend *be, GError **error)
 
 /* ---- Matrix products ---- */
 
-/* Row-major C (m, n) is column-major C^T (n, m) = op(B)^T op(A)^T: cuBLAS
- * gets the operands swapped and nothing is transposed in memory. precise
- * keeps float32 even when TF32 is on (the losses' logits). */
+/* Row-major C = op(A) op(B) through cuBLAS (cuda-gemm.h). precise keeps
+ * float32 even when TF32 is on (the losses' logits). */
 static void
 gemm_rowmajor(ScCudaBackend *cuda, gboolean precise, bool trans_a, bool trans_b, int m, int n,
               int k, float alpha, const float *a, int lda, const float *b, int ldb,
@@ -212,11 +212,11 @@ gemm_rowmajor(ScCudaBackend *cuda, gboolean precise, bool trans_a, bool trans_b,
     return;
   cublasComputeType_t compute = cuda->tf32 && !precise ? CUBLAS_COMPUTE_32F_FAST_TF32
                                                        : CUBLAS_COMPUTE_32F;
+  ScCublasGemm g = sc_cublas_gemm_rowmajor(trans_a, trans_b, m, n, k, a, lda, b, ldb);
   sc_cublas_check(cuda,
-                  cublasGemmEx(cuda->cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                               trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b,
-                               CUDA_R_32F, ldb, a, CUDA_R_32F, lda, &beta, c, CUDA_R_32F,
-                               ldc, compute, CUBLAS_GEMM_DEFAULT),
+                  cublasGemmEx(cuda->cublas, g.op_a, g.op_b, g.m, g.n, g.k, &alpha, g.a,
+                               CUDA_R_32F, g.lda, g.b, CUDA_R_32F, g.ldb, &beta, c,
+                               CUDA_R_32F, ldc, compute, CUBLAS_GEMM_DEFAULT),
                   "gemm");
 }
 

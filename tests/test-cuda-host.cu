@@ -2,12 +2,16 @@
 // host, against the engine's C code; runs without a GPU.
 //   philox: the shared generator header against rng.c: the same counters,
 //     keys and conversions must give the same bits on both sides.
+//   gemm: the row-major to cuBLAS mapping (cuda-gemm.h), run through a
+//     column-major product written from cuBLAS's definition, against a
+//     row-major one, for all four transposes with padded leading dimensions.
 //   augment: the augmenter kernels' per-pixel functions (augment-pixel.h),
 //     run raster by raster on the host as the kernels run them on the
 //     device, against sc_augment_batch_cpu: equal bit for bit. The device
 //     build differs only in its round-to-nearest intrinsics.
 #include "augment.h"
 #include "cuda/augment-pixel.h"
+#include "cuda/cuda-gemm.h"
 #include "rng.h"
 #include "src/engine/philox.h"
 
@@ -61,6 +65,70 @@ test_known_answer(void)
     g_assert_cmphex(out[j], ==, want[j]);
     g_assert_cmphex(out_c[j], ==, want[j]);
   }
+}
+
+// cuBLAS's sgemm by its definition: column-major, element (i, j) of X at
+// x[i + j * ldx]; C (m, n) = alpha op(A) op(B) + beta C.
+static void
+colmajor_sgemm(cublasOperation_t op_a, cublasOperation_t op_b, int m, int n, int k,
+               float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+               float *c, int ldc)
+{
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < m; i++) {
+      double sum = 0.0;
+      for (int p = 0; p < k; p++) {
+        double x = op_a == CUBLAS_OP_N ? a[i + (size_t)p * lda] : a[p + (size_t)i * lda];
+        double y = op_b == CUBLAS_OP_N ? b[p + (size_t)j * ldb] : b[j + (size_t)p * ldb];
+        sum += x * y;
+      }
+      float *cij = &c[i + (size_t)j * ldc];
+      *cij = (float)(alpha * sum + (beta != 0.0f ? beta * (double)*cij : 0.0));
+    }
+}
+
+static void
+test_gemm_mapping(void)
+{
+  ScRng rng;
+  sc_rng_init(&rng, 3, SC_RNG_TEST, 0, 0, 0);
+  const int sizes[][3] = { { 5, 7, 9 }, { 1, 4, 3 }, { 8, 1, 6 }, { 13, 11, 1 } };
+  for (int t = 0; t < 4; t++)
+    for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
+      bool ta = t & 1, tb = t & 2;
+      int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+      // Row-major storage: A is (m, k) or (k, m); B (k, n) or (n, k).
+      int a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
+      int lda = a_cols + 2, ldb = b_cols + 3, ldc = n + 1;
+      float *a = g_new(float, a_rows * lda), *b = g_new(float, b_rows * ldb);
+      float *c = g_new(float, m * ldc), *want = g_new(float, m * ldc);
+      for (int i = 0; i < a_rows * lda; i++)
+        a[i] = sc_rng_range(&rng, -1, 1);
+      for (int i = 0; i < b_rows * ldb; i++)
+        b[i] = sc_rng_range(&rng, -1, 1);
+      for (int i = 0; i < m * ldc; i++)
+        c[i] = want[i] = sc_rng_range(&rng, -1, 1);
+      const float alpha = 0.5f, beta = -2.0f;
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+          double sum = 0.0;
+          for (int p = 0; p < k; p++)
+            sum += (double)(ta ? a[p * lda + i] : a[i * lda + p])
+                   * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+          want[i * ldc + j] = (float)(alpha * sum + beta * (double)want[i * ldc + j]);
+        }
+      ScCublasGemm g = sc_cublas_gemm_rowmajor(ta, tb, m, n, k, a, lda, b, ldb);
+      colmajor_sgemm(g.op_a, g.op_b, g.m, g.n, g.k, alpha, g.a, g.lda, g.b, g.ldb, beta, c,
+                     ldc);
+      for (int i = 0; i < m * ldc; i++)
+        if (fabsf(c[i] - want[i]) > 1e-5f)
+          g_error("gemm %c%c %dx%dx%d: element %d is %g, expected %g", ta ? 'T' : 'N',
+                  tb ? 'T' : 'N', m, n, k, i, c[i], want[i]);
+      g_free(a);
+      g_free(b);
+      g_free(c);
+      g_free(want);
+    }
 }
 
 // sc_cuda_augment's kernels, one loop per kernel.
@@ -182,5 +250,6 @@ main(int argc, char **argv)
   g_test_add_func("/cuda-host/philox/streams-match-rng", test_streams_match_rng);
   g_test_add_func("/cuda-host/philox/known-answer", test_known_answer);
   g_test_add_func("/cuda-host/augment-matches-cpu", test_augment_matches_cpu);
+  g_test_add_func("/cuda-host/gemm-mapping", test_gemm_mapping);
   return g_test_run();
 }
