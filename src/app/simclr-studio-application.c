@@ -65,6 +65,10 @@ static void
 take_screenshot(SimclrStudioApplication *self)
 {
   g_autoptr(GError) error = NULL;
+  if (self->window == NULL) {
+    fail(self, "The window was closed before its picture was taken");
+    return;
+  }
   if (!simclr_studio_save_widget_png(GTK_WIDGET(self->window), self->screenshot_path,
                                      &error)) {
     fail(self, error->message);
