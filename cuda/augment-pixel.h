@@ -2,11 +2,8 @@
 // kernels (cuda-augment.cu) and a host-side test that checks it against
 // src/engine/augment.c without a GPU. Only nvcc compiles this file.
 //
-// On the device every multiply and add goes through the round-to-nearest
-// intrinsics (__fmul_rn, __fadd_rn, ...), which the compiler never fuses
-// into an FMA: the CPU build rounds each operation on its own, and so must
-// the kernels for both backends to produce the same images. On the host
-// the plain operators do the same (x86-64 without -mfma has no FMA).
+// Every operation is rounded on its own (exact-math.h), as the CPU build
+// rounds it, so both backends produce the same images.
 //
 // Rasters of one batch, as on the CPU:
 //   base (batch, H, W, C)   rescaled (and resized), flipped
@@ -17,12 +14,13 @@
 #pragma once
 
 #include "cuda-kernels.h"
+#include "exact-math.h"
 
 #include "src/engine/philox.h"
 
 #include <math.h>
 
-#define SC_AUG_FN static inline __host__ __device__
+#define SC_AUG_FN SC_HD_FN
 
 // Keras's Rescaling(1/255) multiplies by this float32 constant.
 #define SC_AUG_RESCALE (1.0f / 255.0f)
@@ -39,17 +37,6 @@ typedef struct {
   float w0, w1;
 } ScAugTaps;
 
-#ifdef __CUDA_ARCH__
-SC_AUG_FN float aug_mul(float a, float b) { return __fmul_rn(a, b); }
-SC_AUG_FN float aug_add(float a, float b) { return __fadd_rn(a, b); }
-SC_AUG_FN float aug_sub(float a, float b) { return __fsub_rn(a, b); }
-SC_AUG_FN float aug_div(float a, float b) { return __fdiv_rn(a, b); }
-#else
-SC_AUG_FN float aug_mul(float a, float b) { return a * b; }
-SC_AUG_FN float aug_add(float a, float b) { return a + b; }
-SC_AUG_FN float aug_sub(float a, float b) { return a - b; }
-SC_AUG_FN float aug_div(float a, float b) { return a / b; }
-#endif
 
 SC_AUG_FN int
 aug_min(int a, int b)
@@ -61,7 +48,7 @@ aug_min(int a, int b)
 SC_AUG_FN float
 aug_range(float lo, float hi, float u)
 {
-  return aug_add(lo, aug_mul(aug_sub(hi, lo), u));
+  return sc_fadd(lo, sc_fmul(sc_fsub(hi, lo), u));
 }
 
 // sc_augment_draw for image `index`: 15 uniforms from 4 Philox blocks, in
@@ -79,11 +66,11 @@ sc_aug_draw(const ScCudaAugmentArgs *a, float zf, float hf, uint32_t index, ScAu
       u[blk * 4 + j] = sc_philox_unit(bits[j]);
   }
   p->flip = u[0] <= 0.5f ? 1.0f : 0.0f;
-  p->dy = aug_mul(aug_range(-hf, hf, u[1]), (float)a->out_h);
-  p->dx = aug_mul(aug_range(-hf, hf, u[2]), (float)a->out_w);
-  p->zy = aug_add(1.0f, aug_range(-zf, 0.0f, u[3]));
-  p->zx = aug_add(1.0f, aug_range(-zf, 0.0f, u[4]));
-  p->brightness = aug_add(1.0f, aug_range(-a->brightness, a->brightness, u[5]));
+  p->dy = sc_fmul(aug_range(-hf, hf, u[1]), (float)a->out_h);
+  p->dx = sc_fmul(aug_range(-hf, hf, u[2]), (float)a->out_w);
+  p->zy = sc_fadd(1.0f, aug_range(-zf, 0.0f, u[3]));
+  p->zx = sc_fadd(1.0f, aug_range(-zf, 0.0f, u[4]));
+  p->brightness = sc_fadd(1.0f, aug_range(-a->brightness, a->brightness, u[5]));
   for (int j = 0; j < 9; j++)
     p->jitter[j] = aug_range(-a->jitter, a->jitter, u[6 + j]);
   p->pad = 0.0f;
@@ -95,18 +82,18 @@ sc_aug_reflect(float t, int n)
 {
   if (n <= 1)
     return 0.0f;
-  const float len = (float)n, len2 = aug_mul(2.0f, (float)n);
+  const float len = (float)n, len2 = sc_fmul(2.0f, (float)n);
   if (t < 0.0f) {
     if (t < -len2)
-      t = aug_add(t, aug_mul(len2, truncf(aug_div(-t, len2))));
-    t = t < -len ? aug_add(t, len2) : aug_sub(-t, 1.0f);
-  } else if (t > aug_sub(len, 1.0f)) {
+      t = sc_fadd(t, sc_fmul(len2, truncf(sc_fdiv(-t, len2))));
+    t = t < -len ? sc_fadd(t, len2) : sc_fsub(-t, 1.0f);
+  } else if (t > sc_fsub(len, 1.0f)) {
     if (t >= len2)
-      t = aug_sub(t, aug_mul(len2, truncf(aug_div(t, len2))));
+      t = sc_fsub(t, sc_fmul(len2, truncf(sc_fdiv(t, len2))));
     if (t >= len)
-      t = aug_sub(aug_sub(len2, t), 1.0f);
+      t = sc_fsub(sc_fsub(len2, t), 1.0f);
   }
-  float hi = aug_sub(len, 1.0f);
+  float hi = sc_fsub(len, 1.0f);
   return t > hi ? hi : (t < 0.0f ? 0.0f : t);
 }
 
@@ -114,13 +101,13 @@ sc_aug_reflect(float t, int n)
 SC_AUG_FN ScAugTaps
 sc_aug_taps_affine(int x, int n, float scale, float offset)
 {
-  float t = sc_aug_reflect(aug_add(aug_mul(scale, (float)x), offset), n);
+  float t = sc_aug_reflect(sc_fadd(sc_fmul(scale, (float)x), offset), n);
   float t0 = floorf(t);
   ScAugTaps k;
   k.i0 = (int)t0;
   k.i1 = aug_min(k.i0 + 1, n - 1);
-  k.w0 = aug_sub(aug_add(t0, 1.0f), t);
-  k.w1 = aug_sub(t, t0);
+  k.w0 = sc_fsub(sc_fadd(t0, 1.0f), t);
+  k.w1 = sc_fsub(t, t0);
   return k;
 }
 
@@ -128,15 +115,15 @@ sc_aug_taps_affine(int x, int n, float scale, float offset)
 SC_AUG_FN ScAugTaps
 sc_aug_taps_resize(int x, int n_out, int n_in)
 {
-  const float scale = aug_div((float)n_in, (float)n_out);
-  float t = aug_sub(aug_mul(aug_add((float)x, 0.5f), scale), 0.5f);
+  const float scale = sc_fdiv((float)n_in, (float)n_out);
+  float t = sc_fsub(sc_fmul(sc_fadd((float)x, 0.5f), scale), 0.5f);
   float t0 = floorf(t);
   ScAugTaps k;
   int i0 = (int)t0;
   k.i0 = i0 < 0 ? 0 : (i0 > n_in - 1 ? n_in - 1 : i0);
   k.i1 = aug_min((int)ceilf(t), n_in - 1);
-  k.w1 = aug_sub(t, t0);
-  k.w0 = aug_sub(1.0f, k.w1);
+  k.w1 = sc_fsub(t, t0);
+  k.w0 = sc_fsub(1.0f, k.w1);
   return k;
 }
 
@@ -151,7 +138,7 @@ sc_aug_base_pixel(const ScCudaAugmentArgs *a, const uint8_t *images, bool flip, 
   if (a->src_h == H && a->src_w == W) {
     const uint8_t *px = src + ((size_t)y * W + (flip ? W - 1 - x : x)) * C;
     for (int c = 0; c < C; c++)
-      v[c] = aug_mul((float)px[c], SC_AUG_RESCALE);
+      v[c] = sc_fmul((float)px[c], SC_AUG_RESCALE);
     return;
   }
   // Resize the stored values, then rescale (Resizing before Rescaling).
@@ -162,9 +149,9 @@ sc_aug_base_pixel(const ScCudaAugmentArgs *a, const uint8_t *images, bool flip, 
   const int ia = tx.i0 * C, ib = tx.i1 * C;
   for (int c = 0; c < C; c++) {
     float tl = r0[ia + c], tr = r0[ib + c], bl = r1[ia + c], br = r1[ib + c];
-    float top = aug_add(tl, aug_mul(aug_sub(tr, tl), tx.w1));
-    float bottom = aug_add(bl, aug_mul(aug_sub(br, bl), tx.w1));
-    v[c] = aug_mul(aug_add(top, aug_mul(aug_sub(bottom, top), ty.w1)), SC_AUG_RESCALE);
+    float top = sc_fadd(tl, sc_fmul(sc_fsub(tr, tl), tx.w1));
+    float bottom = sc_fadd(bl, sc_fmul(sc_fsub(br, bl), tx.w1));
+    v[c] = sc_fmul(sc_fadd(top, sc_fmul(sc_fsub(bottom, top), ty.w1)), SC_AUG_RESCALE);
   }
 }
 
@@ -176,9 +163,9 @@ sc_aug_sample(const float *src, int W, int C, ScAugTaps ty, ScAugTaps tx, float 
   const float *r0 = src + (size_t)ty.i0 * W * C, *r1 = src + (size_t)ty.i1 * W * C;
   const int ia = tx.i0 * C, ib = tx.i1 * C;
   for (int c = 0; c < C; c++) {
-    float top = aug_add(aug_mul(tx.w0, r0[ia + c]), aug_mul(tx.w1, r0[ib + c]));
-    float bottom = aug_add(aug_mul(tx.w0, r1[ia + c]), aug_mul(tx.w1, r1[ib + c]));
-    v[c] = aug_add(aug_mul(ty.w0, top), aug_mul(ty.w1, bottom));
+    float top = sc_fadd(sc_fmul(tx.w0, r0[ia + c]), sc_fmul(tx.w1, r0[ib + c]));
+    float bottom = sc_fadd(sc_fmul(tx.w0, r1[ia + c]), sc_fmul(tx.w1, r1[ib + c]));
+    v[c] = sc_fadd(sc_fmul(ty.w0, top), sc_fmul(ty.w1, bottom));
   }
 }
 
@@ -201,18 +188,18 @@ sc_aug_zoom_colour_pixel(const ScCudaAugmentArgs *a, const ScAugParams *p, const
                          int y, int x, float *out)
 {
   const int H = a->out_h, W = a->out_w, C = a->src_c;
-  const float cy = aug_mul(0.5f, (float)(H - 1)), cx = aug_mul(0.5f, (float)(W - 1));
-  ScAugTaps ty = sc_aug_taps_affine(y, H, p->zy, aug_mul(cy, aug_sub(1.0f, p->zy)));
-  ScAugTaps tx = sc_aug_taps_affine(x, W, p->zx, aug_mul(cx, aug_sub(1.0f, p->zx)));
+  const float cy = sc_fmul(0.5f, (float)(H - 1)), cx = sc_fmul(0.5f, (float)(W - 1));
+  ScAugTaps ty = sc_aug_taps_affine(y, H, p->zy, sc_fmul(cy, sc_fsub(1.0f, p->zy)));
+  ScAugTaps tx = sc_aug_taps_affine(x, W, p->zx, sc_fmul(cx, sc_fsub(1.0f, p->zx)));
   float v[3];
   sc_aug_sample(warp, W, C, ty, tx, v);
 
   float m[9];
   for (int i = 0; i < 9; i++)
-    m[i] = aug_add(p->jitter[i], i % 4 == 0 ? p->brightness : 0.0f);
+    m[i] = sc_fadd(p->jitter[i], i % 4 == 0 ? p->brightness : 0.0f);
   const float r = v[0], g = v[C == 3 ? 1 : 0], b = v[C == 3 ? 2 : 0];
   for (int k = 0; k < 3; k++) {
-    float s = aug_add(aug_add(aug_mul(r, m[k]), aug_mul(g, m[3 + k])), aug_mul(b, m[6 + k]));
+    float s = sc_fadd(sc_fadd(sc_fmul(r, m[k]), sc_fmul(g, m[3 + k])), sc_fmul(b, m[6 + k]));
     out[k] = s > 1.0f ? 1.0f : (s < 0.0f ? 0.0f : s);
   }
 }

@@ -3,6 +3,7 @@
 // (src/engine/cpu/) step by step; sums that the CPU takes in double are
 // taken in double here too, so both backends agree to float rounding.
 #include "cuda-kernels.h"
+#include "kernel-elements.h"
 
 #include <math.h>
 
@@ -126,22 +127,13 @@ sc_cuda_relu_backward(cudaStream_t s, size_t n, const float *y, const float *dy,
   return cudaGetLastError();
 }
 
-// The CPU's formula with each operation rounded on its own (no fused
-// multiply-add), so one step gives the same bits as the CPU backend.
 __global__ void
 adam_kernel(size_t n, float *params, const float *grads, float *m, float *v, float lr_t,
             float one_minus_b1, float one_minus_b2, float epsilon)
 {
   size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n)
-    return;
-  float g = grads[i];
-  float mi = __fadd_rn(m[i], __fmul_rn(one_minus_b1, __fsub_rn(g, m[i])));
-  float vi = __fadd_rn(v[i], __fmul_rn(one_minus_b2, __fsub_rn(__fmul_rn(g, g), v[i])));
-  float step = __fdiv_rn(__fmul_rn(lr_t, mi), __fadd_rn(__fsqrt_rn(vi), epsilon));
-  m[i] = mi;
-  v[i] = vi;
-  params[i] = __fsub_rn(params[i], step);
+  if (i < n)
+    sc_k_adam(i, params, grads, m, v, lr_t, one_minus_b1, one_minus_b2, epsilon);
 }
 
 extern "C" cudaError_t
@@ -162,15 +154,10 @@ __global__ void
 weights_layout_kernel(int kh, int kw, int ci, int co, const float *src, float *dst,
                       bool to_ohwi)
 {
-  size_t n = (size_t)kh * kw * ci * co;
   size_t hwio = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (hwio >= n)
+  if (hwio >= (size_t)kh * kw * ci * co)
     return;
-  int o = (int)(hwio % co);
-  size_t rest = hwio / co; // (y * kw + x) * ci + i
-  int i = (int)(rest % ci);
-  size_t yx = rest / ci;
-  size_t ohwi = ((size_t)o * kh * kw + yx) * ci + i;
+  size_t ohwi = sc_k_ohwi_index(hwio, kh, kw, ci, co);
   if (to_ohwi)
     dst[ohwi] = src[hwio];
   else
@@ -202,22 +189,15 @@ __global__ void
 pad_crop_kernel(int n, int h, int w, int c, int top, int left, int ph, int pw,
                 const float *src, float *dst, bool pad)
 {
-  size_t total = (size_t)n * ph * pw * c;
-  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= total)
+  size_t p = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (p >= (size_t)n * ph * pw * c)
     return;
-  int ch = (int)(i % c);
-  size_t rest = i / c;
-  int x = (int)(rest % pw) - left;
-  rest /= pw;
-  int y = (int)(rest % ph) - top;
-  size_t img = rest / ph;
-  bool inside = y >= 0 && y < h && x >= 0 && x < w;
-  size_t inner = ((img * h + (inside ? y : 0)) * w + (inside ? x : 0)) * c + ch;
+  size_t inner = 0;
+  bool inside = sc_k_pad_source(p, h, w, c, top, left, ph, pw, &inner);
   if (pad)
-    dst[i] = inside ? src[inner] : 0.0f;
+    dst[p] = inside ? src[inner] : 0.0f;
   else if (inside)
-    dst[inner] = src[i];
+    dst[inner] = src[p];
 }
 
 extern "C" cudaError_t
@@ -538,13 +518,9 @@ sc_cuda_mean_pair(cudaStream_t s, int b, const double *a, const double *c, float
 __global__ void
 ntxent_cross_grad_kernel(int b, float *g, const float *q)
 {
-  size_t n = (size_t)b * b;
   size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= n)
-    return;
-  int i = (int)(idx / b), k = (int)(idx % b);
-  float h = __fmul_rn(0.5f, __fadd_rn(g[idx], q[(size_t)k * b + i]));
-  g[idx] = __fsub_rn(h, i == k ? 1.0f : 0.0f);
+  if (idx < (size_t)b * b)
+    sc_k_ntxent_cross_grad(idx, b, g, q);
 }
 
 extern "C" cudaError_t
@@ -555,25 +531,14 @@ sc_cuda_ntxent_cross_grad(cudaStream_t s, int b, float *g, const float *q)
   return cudaGetLastError();
 }
 
-// One thread per pair r < k of S (v, v), v = 2b: subtracts the targets'
-// one-hot and writes the symmetric part to both entries. The diagonal is 0
-// (excluded) and stays.
+// One thread per entry of S (v, v), v = 2b; the threads of pairs r < k
+// do the work (sc_k_ntxent_full_grad).
 __global__ void
 ntxent_full_grad_kernel(int b, float *sm)
 {
-  int v = 2 * b;
   size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= (size_t)v * v)
-    return;
-  int r = (int)(idx / v), k = (int)(idx % v);
-  if (k <= r)
-    return;
-  float a = __fsub_rn(sm[idx], k == (r + b) % v ? 1.0f : 0.0f);
-  size_t t = (size_t)k * v + r;
-  float c = __fsub_rn(sm[t], r == (k + b) % v ? 1.0f : 0.0f);
-  float h = __fmul_rn(0.5f, __fadd_rn(a, c));
-  sm[idx] = h;
-  sm[t] = h;
+  if (idx < (size_t)4 * b * b)
+    sc_k_ntxent_full_grad(idx, b, sm);
 }
 
 extern "C" cudaError_t

@@ -5,13 +5,19 @@
 //   gemm: the row-major to cuBLAS mapping (cuda-gemm.h), run through a
 //     column-major product written from cuBLAS's definition, against a
 //     row-major one, for all four transposes with padded leading dimensions.
+//   elements: the elementwise kernels' per-thread functions
+//     (kernel-elements.h) over every index: weight layouts and padding
+//     against their definitions, Adam and the NT-Xent gradient steps
+//     against the CPU backend's arithmetic, bit for bit.
 //   augment: the augmenter kernels' per-pixel functions (augment-pixel.h),
 //     run raster by raster on the host as the kernels run them on the
 //     device, against sc_augment_batch_cpu: equal bit for bit. The device
 //     build differs only in its round-to-nearest intrinsics.
 #include "augment.h"
+#include "backend.h"
 #include "cuda/augment-pixel.h"
 #include "cuda/cuda-gemm.h"
+#include "cuda/kernel-elements.h"
 #include "rng.h"
 #include "src/engine/philox.h"
 
@@ -129,6 +135,137 @@ test_gemm_mapping(void)
       g_free(c);
       g_free(want);
     }
+}
+
+static void
+fill(ScRng *rng, float *p, size_t n, float lo, float hi)
+{
+  for (size_t i = 0; i < n; i++)
+    p[i] = sc_rng_range(rng, lo, hi);
+}
+
+static void
+test_weight_layouts(void)
+{
+  const int kh = 3, kw = 2, ci = 4, co = 5;
+  const size_t n = (size_t)kh * kw * ci * co;
+  float hwio[3 * 2 * 4 * 5], ohwi[3 * 2 * 4 * 5], back[3 * 2 * 4 * 5];
+  for (size_t j = 0; j < n; j++) {
+    hwio[j] = (float)j;
+    ohwi[j] = -1.0f;
+  }
+  for (size_t j = 0; j < n; j++) // the kernel's two directions
+    ohwi[sc_k_ohwi_index(j, kh, kw, ci, co)] = hwio[j];
+  for (size_t j = 0; j < n; j++)
+    back[j] = ohwi[sc_k_ohwi_index(j, kh, kw, ci, co)];
+  for (int o = 0; o < co; o++)
+    for (int y = 0; y < kh; y++)
+      for (int x = 0; x < kw; x++)
+        for (int i = 0; i < ci; i++)
+          g_assert_cmpfloat(ohwi[((o * kh + y) * kw + x) * ci + i], ==,
+                            hwio[((y * kw + x) * ci + i) * co + o]);
+  g_assert_cmpmem(back, sizeof(back), hwio, sizeof(hwio));
+}
+
+static void
+test_padding(void)
+{
+  const int n = 2, h = 3, w = 4, c = 2, top = 0, bottom = 1, left = 1, right = 2;
+  const int ph = h + top + bottom, pw = w + left + right;
+  float src[2 * 3 * 4 * 2], padded[2 * 4 * 7 * 2], back[2 * 3 * 4 * 2];
+  for (size_t j = 0; j < G_N_ELEMENTS(src); j++)
+    src[j] = (float)j + 1.0f;
+  for (size_t p = 0; p < G_N_ELEMENTS(padded); p++) { // pad
+    size_t inner = 0;
+    padded[p] = sc_k_pad_source(p, h, w, c, top, left, ph, pw, &inner) ? src[inner] : 0.0f;
+  }
+  for (size_t p = 0; p < G_N_ELEMENTS(padded); p++) { // crop
+    size_t inner = 0;
+    if (sc_k_pad_source(p, h, w, c, top, left, ph, pw, &inner))
+      back[inner] = padded[p];
+  }
+  for (int i = 0; i < n; i++)
+    for (int y = 0; y < ph; y++)
+      for (int x = 0; x < pw; x++)
+        for (int ch = 0; ch < c; ch++) {
+          int sy = y - top, sx = x - left;
+          bool in = sy >= 0 && sy < h && sx >= 0 && sx < w;
+          float want = in ? src[((i * h + sy) * w + sx) * c + ch] : 0.0f;
+          g_assert_cmpfloat(padded[((i * ph + y) * pw + x) * c + ch], ==, want);
+        }
+  g_assert_cmpmem(back, sizeof(back), src, sizeof(src));
+}
+
+static void
+test_adam_element(void)
+{
+  GError *error = NULL;
+  ScBackend *cpu = sc_backend_cpu_new(1, &error);
+  g_assert_no_error(error);
+  const size_t n = 4099;
+  float *p = g_new(float, n), *g = g_new(float, n), *m = g_new0(float, n);
+  float *v = g_new0(float, n), *p2 = g_new(float, n), *m2 = g_new0(float, n);
+  float *v2 = g_new0(float, n);
+  ScRng rng;
+  sc_rng_init(&rng, 8, SC_RNG_TEST, 0, 0, 0);
+  fill(&rng, p, n, -1, 1);
+  memcpy(p2, p, n * sizeof(float));
+  for (int step = 1; step <= 3; step++) {
+    fill(&rng, g, n, -1e-3f, 1e-3f);
+    float lr_t = 1e-3f * sqrtf(1.0f - powf(0.999f, step)) / (1.0f - powf(0.9f, step));
+    cpu->ops->adam_update(cpu, n, p, g, m, v, lr_t, 0.9f, 0.999f, 1e-7f);
+    for (size_t i = 0; i < n; i++) // the kernel passes 1 - beta as computed on the host
+      sc_k_adam(i, p2, g, m2, v2, lr_t, 1.0f - 0.9f, 1.0f - 0.999f, 1e-7f);
+  }
+  g_assert_cmpmem(p2, n * sizeof(float), p, n * sizeof(float));
+  g_assert_cmpmem(m2, n * sizeof(float), m, n * sizeof(float));
+  g_assert_cmpmem(v2, n * sizeof(float), v, n * sizeof(float));
+  g_free(p);
+  g_free(g);
+  g_free(m);
+  g_free(v);
+  g_free(p2);
+  g_free(m2);
+  g_free(v2);
+  sc_backend_free(cpu);
+}
+
+// The NT-Xent gradient steps against cpu-loss.c's loops, written out here.
+static void
+test_ntxent_grad_elements(void)
+{
+  ScRng rng;
+  sc_rng_init(&rng, 9, SC_RNG_TEST, 0, 0, 0);
+  // Full variant: S (v, v) softmax rows with 0 on the diagonal.
+  const int b = 5, v = 2 * b;
+  float s[10 * 10], want[10 * 10];
+  fill(&rng, s, G_N_ELEMENTS(s), 0, 0.2f);
+  for (int r = 0; r < v; r++)
+    s[r * v + r] = 0.0f;
+  memcpy(want, s, sizeof(s));
+  for (int r = 0; r < v; r++)
+    want[r * v + (r + b) % v] -= 1.0f;
+  for (int r = 0; r < v; r++)
+    for (int k = r; k < v; k++) {
+      float h = 0.5f * (want[r * v + k] + want[k * v + r]);
+      want[r * v + k] = h;
+      want[k * v + r] = h;
+    }
+  for (size_t idx = 0; idx < G_N_ELEMENTS(s); idx++)
+    sc_k_ntxent_full_grad(idx, b, s);
+  g_assert_cmpmem(s, sizeof(s), want, sizeof(want));
+
+  // Cross-view: G = (P + Q^T) / 2 - I with Q the softmax of S^T's rows.
+  const int c = 6;
+  float pm[6 * 6], q[6 * 6], want2[6 * 6];
+  fill(&rng, pm, G_N_ELEMENTS(pm), 0, 0.3f);
+  fill(&rng, q, G_N_ELEMENTS(q), 0, 0.3f);
+  for (int i = 0; i < c; i++)
+    for (int k = 0; k < c; k++)
+      want2[i * c + k] = 0.5f * (pm[i * c + k] + q[k * c + i]) - (i == k ? 1.0f : 0.0f);
+  for (size_t idx = 0; idx < G_N_ELEMENTS(pm); idx++)
+    sc_k_ntxent_cross_grad(idx, c, pm, q);
+  g_assert_cmpmem(pm, sizeof(pm), want2, sizeof(want2));
 }
 
 // sc_cuda_augment's kernels, one loop per kernel.
@@ -251,5 +388,9 @@ main(int argc, char **argv)
   g_test_add_func("/cuda-host/philox/known-answer", test_known_answer);
   g_test_add_func("/cuda-host/augment-matches-cpu", test_augment_matches_cpu);
   g_test_add_func("/cuda-host/gemm-mapping", test_gemm_mapping);
+  g_test_add_func("/cuda-host/elements/weight-layouts", test_weight_layouts);
+  g_test_add_func("/cuda-host/elements/padding", test_padding);
+  g_test_add_func("/cuda-host/elements/adam", test_adam_element);
+  g_test_add_func("/cuda-host/elements/ntxent-gradients", test_ntxent_grad_elements);
   return g_test_run();
 }
