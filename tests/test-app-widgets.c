@@ -210,22 +210,24 @@ test_preview_rows_differ(void)
   GtkWindow *window = window_for(widget, 2 * fig_w, 2 * fig_h);
   cairo_surface_t *shown = render_surface(widget);
 
+  /* The cells (layout of preview.c: gap = max(2, cell / 24), margin twice
+   * that, cells right-aligned after the labels) are the 1:1 figure's, each
+   * pixel a 2x2 block; the labels are set at the larger size. */
+  int gap = MAX(2, out / 24), margin = 2 * gap;
+  int left = fig_w - margin - (8 * out + 7 * gap);
   g_autoptr(GError) error = NULL;
   cairo_surface_t *figure = sc_preview_render(&spec, &error);
   g_assert_no_error(error);
   cairo_surface_flush(figure);
   size_t off = 0;
-  for (int y = 0; y < fig_h; y++)
-    for (int x = 0; x < fig_w; x++)
+  for (int y = margin; y < fig_h - margin; y++)
+    for (int x = left; x < fig_w - margin; x++)
       for (int k = 0; k < 4; k++)
         off += sc_app_test_pixel(shown, 2 * x + k % 2, 2 * y + k / 2)
                != sc_app_test_pixel(figure, x, y);
   g_assert_cmpuint(off, ==, 0);
 
-  /* Rows of cells (layout of preview.c: gap = max(2, cell / 24), margin
-   * twice that, cells right-aligned): not blank, and no two rows alike. */
-  int gap = MAX(2, out / 24), margin = 2 * gap;
-  int left = fig_w - margin - (8 * out + 7 * gap);
+  /* Rows of cells: not blank, and no two rows alike. */
   double row_mean[4];
   for (int r = 0; r < 4; r++) {
     int top = margin + r * (out + gap);

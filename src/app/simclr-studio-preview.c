@@ -1,5 +1,5 @@
-/* SimclrStudioPreview: renders the figure once per change into an image
- * surface and paints it scaled with nearest filtering. */
+/* SimclrStudioPreview: checks the figure once per change (rendering it at
+ * 1:1, which tests read back) and draws it at the scale that fits. */
 #include "simclr-studio-preview.h"
 
 #include <math.h>
@@ -17,6 +17,7 @@ G_DEFINE_FINAL_TYPE(SimclrStudioPreview, simclr_studio_preview, GTK_TYPE_WIDGET)
 
 #define EMPTY_WIDTH_PX 320
 #define EMPTY_HEIGHT_PX 140
+#define MAX_SCALE 2.0
 
 /* Drops the rendered figure; a new size only when the cells change. */
 static void
@@ -59,12 +60,13 @@ figure_size(SimclrStudioPreview *self, int *width, int *height)
     sc_preview_figure_size(&self->spec, width, height);
 }
 
-/* Whole-pixel scale that fits; below 1 only when even 1:1 does not fit. */
+/* The largest scale that fits, in half steps from 1 (below 1 only when even
+ * 1:1 does not fit), at most MAX_SCALE. */
 static double
 fit_scale(int fig_w, int fig_h, int width, int height)
 {
   double scale = MIN((double)width / fig_w, (double)height / fig_h);
-  return scale >= 1.0 ? floor(scale) : scale;
+  return scale >= 1.0 ? MIN(floor(scale * 2.0) / 2.0, MAX_SCALE) : scale;
 }
 
 static void
@@ -72,22 +74,22 @@ simclr_studio_preview_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 {
   SimclrStudioPreview *self = SIMCLR_STUDIO_PREVIEW(widget);
   int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
-  cairo_surface_t *figure = simclr_studio_preview_get_figure(self);
-  if (figure == NULL || width <= 0 || height <= 0)
+  if (simclr_studio_preview_get_figure(self) == NULL || width <= 0 || height <= 0)
     return;
-  int fig_w = cairo_image_surface_get_width(figure);
-  int fig_h = cairo_image_surface_get_height(figure);
+  int fig_w, fig_h;
+  sc_preview_figure_size(&self->spec, &fig_w, &fig_h);
   double scale = fit_scale(fig_w, fig_h, width, height);
   double x = floor((width - fig_w * scale) / 2);
 
+  /* Drawn at the scale rather than enlarged: cells stay sharp (nearest
+   * filtering) and the row labels are set at the larger size. */
   cairo_t *cr = gtk_snapshot_append_cairo(
     snapshot, &GRAPHENE_RECT_INIT(x, 0, fig_w * scale, fig_h * scale));
   cairo_translate(cr, x, 0);
   cairo_scale(cr, scale, scale);
-  cairo_set_source_surface(cr, figure, 0, 0);
-  cairo_pattern_set_filter(cairo_get_source(cr),
-                           scale >= 1.0 ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD);
-  cairo_paint(cr);
+  g_autoptr(GError) error = NULL;
+  if (!sc_preview_draw(&self->spec, cr, &error))
+    g_warning("Failed to draw the augmentation preview: %s", error->message);
   cairo_destroy(cr);
 }
 
@@ -111,8 +113,8 @@ simclr_studio_preview_measure(GtkWidget *widget, GtkOrientation orientation, int
     *natural = 2 * fig_w;
     return;
   }
-  /* Height follows the scale the width allows (at most 2x). */
-  double scale = for_size > 0 ? MIN(fit_scale(fig_w, fig_h, for_size, G_MAXINT), 2.0) : 2.0;
+  /* Height follows the scale the width allows. */
+  double scale = for_size > 0 ? fit_scale(fig_w, fig_h, for_size, G_MAXINT) : MAX_SCALE;
   *minimum = *natural = (int)ceil(fig_h * scale);
 }
 

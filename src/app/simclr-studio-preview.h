@@ -1,6 +1,6 @@
 /* A widget showing the augmentation preview figure (preview.h): 8 images in
- * four rows (original, weak, strong, strong), scaled by whole pixels so the
- * small images stay sharp. */
+ * four rows (original, weak, strong, strong), drawn at up to twice its size
+ * in half steps, the small images kept sharp. */
 #pragma once
 
 #include <gtk/gtk.h>
