@@ -52,19 +52,38 @@ print_banner(const ScTrainer *trainer, const CliOptions *o)
     g_print("Resuming from %s with its configuration\n", o->resume_dir);
 }
 
-/* The command line that continues an interrupted run. */
+/* The command line that continues an interrupted run: from the checkpoint
+ * this invocation wrote last, else from the one it resumed. */
 static void
-print_resume_command(const CliOptions *o, const char *argv0)
+print_resume_command(const CliOptions *o, const char *argv0, gboolean wrote_checkpoint)
 {
+  const char *from = wrote_checkpoint ? o->out_dir : o->resume_dir;
   g_autoptr(GString) cmd = g_string_new(NULL);
   g_autofree char *prog = g_shell_quote(argv0);
-  g_autofree char *dir = g_shell_quote(o->out_dir);
+  g_autofree char *dir = g_shell_quote(from);
   g_string_append_printf(cmd, "%s --resume %s", prog, dir);
+  if (g_strcmp0(from, o->out_dir) != 0) {
+    g_autofree char *out = g_shell_quote(o->out_dir);
+    g_string_append_printf(cmd, " --out %s", out);
+  }
   if (o->backend_flag != NULL)
     g_string_append_printf(cmd, " --backend %s", o->backend_flag);
   if (o->threads_flag > 0)
     g_string_append_printf(cmd, " --threads %d", o->threads_flag);
   g_printerr("To resume, run:\n  %s\n", cmd->str);
+}
+
+/* After Ctrl-C: how to go on, or why one cannot. */
+static void
+print_interrupted(const CliOptions *o, const CliProgress *progress, const char *argv0)
+{
+  gboolean wrote = cli_progress_last_checkpoint(progress) != NULL;
+  if (o->out_dir == NULL)
+    g_printerr("Interrupted; without --out no checkpoint was written.\n");
+  else if (!wrote && o->resume_dir == NULL)
+    g_printerr("Interrupted before the first epoch ended: no checkpoint to resume.\n");
+  else
+    print_resume_command(o, argv0, wrote);
 }
 
 static int
@@ -102,15 +121,8 @@ train(const CliOptions *o, const char *argv0)
   else if (o->out_dir != NULL)
     g_print("Results written to %s\n", o->out_dir);
   cli_progress_summary(progress, trainer, (g_get_monotonic_time() - start_us) / 1e6);
-  if (result == CLI_RUN_INTERRUPTED) {
-    if (o->out_dir != NULL && cli_progress_last_checkpoint(progress) == NULL
-        && o->resume_dir == NULL)
-      g_printerr("Interrupted before the first epoch ended: no checkpoint to resume.\n");
-    else if (o->out_dir != NULL)
-      print_resume_command(o, argv0);
-    else
-      g_printerr("Interrupted; without --out no checkpoint was written.\n");
-  }
+  if (result == CLI_RUN_INTERRUPTED)
+    print_interrupted(o, progress, argv0);
   sc_trainer_free(trainer);
   return status;
 }
