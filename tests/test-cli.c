@@ -84,6 +84,25 @@ test_bad_flags(void)
   sc_test_rmtree(dir);
 }
 
+/* A command line that parses but whose data cannot be read: status 1 and a
+ * message naming the folder; no files but the empty --out folder. */
+static void
+test_failure_exit_1(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data = g_build_filename(dir, "not-a-data-set", NULL);
+  g_autofree char *out = g_build_filename(dir, "out", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(data, 0755), ==, 0);
+  const char *args[] = { "--data", data, "--out", out, NULL };
+  g_autofree char *so = NULL, *se = NULL;
+  g_assert_cmpint(run_cli(args, &so, &se), ==, 1);
+  g_assert_nonnull(strstr(se, data));
+  g_autoptr(GDir) d = g_dir_open(out, 0, NULL);
+  g_assert_nonnull(d);
+  g_assert_null(g_dir_read_name(d));
+  sc_test_rmtree(dir);
+}
+
 /* ---- Reading the outputs ---- */
 
 static guint32
@@ -455,6 +474,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/cli/bad-flags", test_bad_flags);
+  g_test_add_func("/cli/failure-exit-1", test_failure_exit_1);
   static const char *const formats[] = { "idx", "cifar10", "stl10", "folder" };
   for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
     g_autofree char *name = g_strdup_printf("/cli/end-to-end/%s", formats[i]);
