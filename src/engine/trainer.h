@@ -32,7 +32,7 @@ typedef struct {
   int input_size;           /* model input, pixels per side */
 
   /* Model and optimisation */
-  int width;                /* encoder and head width, 128 */
+  int width;                /* encoder and head width (the reference: 128) */
   int epochs;               /* per run */
   int batch_size;           /* contrastive batch (unlabeled + labeled), 525 */
   float temperature;        /* 0.1 */
