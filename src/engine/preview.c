@@ -4,6 +4,7 @@
 #include "sc-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <unistd.h>
@@ -272,12 +273,12 @@ sc_preview_write_png(const ScPreviewSpec *spec, const char *path, GError **error
     return FALSE;
 
   /* A temporary file beside the target, so the rename cannot cross devices
-   * and a reader never sees half a PNG. */
+   * and a reader never sees half a PNG; 0666 so the umask applies as usual. */
   g_autofree char *dir = g_path_get_dirname(path);
   g_autofree char *base = g_path_get_basename(path);
   g_autofree char *tmp_name = g_strdup_printf(".%s.XXXXXX", base);
   g_autofree char *tmp = g_build_filename(dir, tmp_name, NULL);
-  int fd = g_mkstemp(tmp);
+  int fd = g_mkstemp_full(tmp, O_WRONLY, 0666);
   if (fd < 0) {
     int err = errno;
     cairo_surface_destroy(surface);
