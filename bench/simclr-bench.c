@@ -1,7 +1,7 @@
 /* Training-step throughput of the engine on the reference model, 96x96x3.
  *
  *   simclr-bench [--batch N] [--threads 2] [--steps 5] [--warmup 2]
- *                [--case contrastive|supervised|all]
+ *                [--case contrastive|supervised|all] [--breakdown]
  *
  * Cases, each timed as the trainer runs it (engine API only):
  *   contrastive: two views of B images as one batch of 2B through the encoder
@@ -23,6 +23,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #define WIDTH 128
@@ -35,6 +36,7 @@ typedef struct {
   int steps;   /* timed steps */
   int warmup;  /* untimed steps first (primitive creation, page faults) */
   int threads;
+  gboolean breakdown; /* also print the time per operation */
 } BenchConfig;
 
 typedef struct {
@@ -173,6 +175,131 @@ supervised_step(Bench *b, GError **error)
   return TRUE;
 }
 
+/* --breakdown: every operation of the table wrapped to add up its time. CPU
+ * operations run synchronously, so the clock around each call is its cost. */
+enum { OP_GEMM, OP_CONV_FWD, OP_CONV_BWD, OP_BIAS_ADD, OP_BIAS_GRAD, OP_RELU_FWD,
+       OP_RELU_BWD, OP_XENT, OP_NTXENT, OP_ADAM, OP_COPY, OP_COUNT };
+static const char *const op_names[OP_COUNT] = {
+  "gemm", "conv_forward", "conv_backward", "bias_add", "bias_grad", "relu_forward",
+  "relu_backward", "softmax_xent", "ntxent", "adam", "copy",
+};
+static const ScBackendOps *inner_ops;
+static ScBackendOps timed_ops;
+static double op_seconds[OP_COUNT];
+
+#define TIMED(op, call)                                     \
+  do {                                                      \
+    gint64 t0_ = g_get_monotonic_time();                    \
+    call;                                                   \
+    op_seconds[op] += (g_get_monotonic_time() - t0_) / 1e6; \
+  } while (0)
+
+static void
+timed_gemm(ScBackend *be, bool ta, bool tb, int m, int n, int k, float alpha,
+           const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+  TIMED(OP_GEMM, inner_ops->gemm(be, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+}
+
+static void
+timed_conv_fwd(ScBackend *be, const ScConvDesc *d, const float *x, const float *w,
+               const float *bias, float *y)
+{
+  TIMED(OP_CONV_FWD, inner_ops->conv2d_forward(be, d, x, w, bias, y));
+}
+
+static void
+timed_conv_bwd(ScBackend *be, const ScConvDesc *d, const float *x, const float *w,
+               const float *dy, float *dx, float *dw, float *dbias)
+{
+  TIMED(OP_CONV_BWD, inner_ops->conv2d_backward(be, d, x, w, dy, dx, dw, dbias));
+}
+
+static void
+timed_bias_add(ScBackend *be, int rows, int cols, float *y, const float *bias)
+{
+  TIMED(OP_BIAS_ADD, inner_ops->bias_add(be, rows, cols, y, bias));
+}
+
+static void
+timed_bias_grad(ScBackend *be, int rows, int cols, const float *dy, float *dbias)
+{
+  TIMED(OP_BIAS_GRAD, inner_ops->bias_grad(be, rows, cols, dy, dbias));
+}
+
+static void
+timed_relu_fwd(ScBackend *be, size_t n, const float *x, float *y)
+{
+  TIMED(OP_RELU_FWD, inner_ops->relu_forward(be, n, x, y));
+}
+
+static void
+timed_relu_bwd(ScBackend *be, size_t n, const float *y, const float *dy, float *dx)
+{
+  TIMED(OP_RELU_BWD, inner_ops->relu_backward(be, n, y, dy, dx));
+}
+
+static void
+timed_xent(ScBackend *be, int n, int k, const float *logits, const int32_t *labels,
+           float grad_scale, float *loss, float *dlogits, int64_t *n_correct)
+{
+  TIMED(OP_XENT, inner_ops->softmax_xent(be, n, k, logits, labels, grad_scale, loss, dlogits,
+                                         n_correct));
+}
+
+static void
+timed_ntxent(ScBackend *be, const ScNtxentArgs *args)
+{
+  TIMED(OP_NTXENT, inner_ops->ntxent(be, args));
+}
+
+static void
+timed_adam(ScBackend *be, size_t n, float *params, const float *grads, float *m, float *v,
+           float lr_t, float beta1, float beta2, float epsilon)
+{
+  TIMED(OP_ADAM, inner_ops->adam_update(be, n, params, grads, m, v, lr_t, beta1, beta2,
+                                        epsilon));
+}
+
+static void
+timed_copy(ScBackend *be, void *dst, const void *src, size_t bytes)
+{
+  TIMED(OP_COPY, inner_ops->copy(be, dst, src, bytes));
+}
+
+static void
+install_timed_ops(ScBackend *be)
+{
+  inner_ops = be->ops;
+  timed_ops = *be->ops;
+  timed_ops.gemm = timed_gemm;
+  timed_ops.conv2d_forward = timed_conv_fwd;
+  timed_ops.conv2d_backward = timed_conv_bwd;
+  timed_ops.bias_add = timed_bias_add;
+  timed_ops.bias_grad = timed_bias_grad;
+  timed_ops.relu_forward = timed_relu_fwd;
+  timed_ops.relu_backward = timed_relu_bwd;
+  timed_ops.softmax_xent = timed_xent;
+  timed_ops.ntxent = timed_ntxent;
+  timed_ops.adam_update = timed_adam;
+  timed_ops.copy = timed_copy;
+  be->ops = &timed_ops;
+}
+
+/* One JSON line: milliseconds per timed step in each operation. */
+static void
+print_breakdown(const char *name, int batch, int steps, double step_total_s)
+{
+  double ops_s = 0.0;
+  printf("{\"impl\": \"ours\", \"case\": \"%s\", \"batch\": %d, \"ms_per_step\": {",
+         name, batch);
+  for (int i = 0; i < OP_COUNT; i++) {
+    printf("\"%s\": %.1f, ", op_names[i], 1e3 * op_seconds[i] / steps);
+    ops_s += op_seconds[i];
+  }
+  printf("\"other\": %.1f}}\n", 1e3 * (step_total_s - ops_s) / steps);
+}
+
 static int
 compare_double(const void *a, const void *b)
 {
@@ -186,11 +313,16 @@ run_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GError **e
   Bench b;
   gboolean ok = bench_init(&b, be, contrastive, cfg->batch, error);
   double *step_s = g_new(double, cfg->steps);
+  double total_s = 0.0;
   for (int s = -cfg->warmup; ok && s < cfg->steps; s++) {
+    if (s == 0)
+      memset(op_seconds, 0, sizeof op_seconds);
     gint64 t0 = g_get_monotonic_time();
     ok = contrastive ? contrastive_step(&b, error) : supervised_step(&b, error);
-    if (s >= 0)
+    if (s >= 0) {
       step_s[s] = (g_get_monotonic_time() - t0) / 1e6;
+      total_s += step_s[s];
+    }
   }
   if (ok) {
     qsort(step_s, cfg->steps, sizeof(double), compare_double);
@@ -206,6 +338,9 @@ run_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GError **e
            contrastive ? "contrastive" : "supervised", cfg->batch, b.rows, cfg->threads,
            cfg->steps, median, step_s[0], b.rows / median, b.last_loss,
            ru.ru_maxrss / 1024.0);
+    if (cfg->breakdown)
+      print_breakdown(contrastive ? "contrastive" : "supervised", cfg->batch, cfg->steps,
+                      total_s);
     fflush(stdout);
   }
   g_free(step_s);
@@ -225,6 +360,8 @@ main(int argc, char **argv)
     { "steps", 's', 0, G_OPTION_ARG_INT, &cfg.steps, "Timed steps per case (5)", "N" },
     { "warmup", 'w', 0, G_OPTION_ARG_INT, &cfg.warmup, "Untimed steps first (2)", "N" },
     { "case", 'c', 0, G_OPTION_ARG_STRING, &which, "contrastive, supervised or all", "NAME" },
+    { "breakdown", 0, 0, G_OPTION_ARG_NONE, &cfg.breakdown,
+      "Also print milliseconds per step in each backend operation", NULL },
     { NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- training-step throughput");
@@ -253,6 +390,8 @@ main(int argc, char **argv)
     fprintf(stderr, "simclr-bench: %s\n", error->message);
     return 1;
   }
+  if (cfg.breakdown)
+    install_timed_ops(be);
   static const int default_batches[] = { 128, 525 };
   int n_batches = cfg.batch > 0 ? 1 : (int)G_N_ELEMENTS(default_batches);
   int status = 0;

@@ -388,6 +388,9 @@ sc_net_backward(ScNet *net, const float *dy, float *dx)
                       l->out_c, 0.0f, g_in, l->in_c);
       break;
     case SC_LAYER_RELU:
+      /* In place when g is our scratch: one large buffer less to stream. */
+      if (i > 0 && (g == net->grad_ping || g == net->grad_pong))
+        g_in = (float *)g;
       if (g_in != NULL)
         be->ops->relu_backward(be, in_size * batch, net->outputs[i], g, g_in);
       break;
