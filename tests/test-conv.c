@@ -10,6 +10,7 @@
  *   finite differences of the double functional (eps 1e-5): abs 1e-7, rel 1e-7
  *   encoder shapes (batch 2): see test_encoder_shapes. */
 #include "backend.h"
+#include "cpu/cpu-backend-private.h"
 #include "sc-error.h"
 #include "test-util.h"
 
@@ -403,6 +404,48 @@ test_encoder_shapes(void)
   sc_backend_free(be);
 }
 
+/* The CPU backend's weight gradient runs in chunks of images on blocked
+ * layouts and adds the chunks up: 5 images in chunks of 2, 2 and 1 must
+ * give the whole batch's gradient (NaN-filled first, so chunk 0 overwrites). */
+static void
+test_weight_gradient_chunks(void)
+{
+  static const Case cases[] = {
+    { 5, 9, 9, 16, 32, 3, 3, 2, SC_PADDING_VALID },  /* blocked input and output */
+    { 5, 13, 11, 3, 16, 3, 3, 2, SC_PADDING_VALID }, /* 3 channels, as the first layer */
+  };
+  ScBackend *be = backend_new();
+  gboolean chunked = TRUE;
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    const Case *c = &cases[i];
+    ScConvDesc d;
+    g_assert_true(sc_conv_desc_init(&d, c->batch, c->h, c->w, c->in_c, c->out_c, c->k_h,
+                                    c->k_w, c->stride, c->padding, NULL));
+    size_t image_bytes = (x_count(&d) + y_count(&d)) / d.batch * sizeof(float);
+    sc_cpu_conv_set_wgrad_chunk_bytes(be, 2 * image_bytes + image_bytes / 2);
+    GRand *rand = g_rand_new_with_seed(300 + i);
+    Tensors t;
+    tensors_init(&t, be, &d, rand, 0.0, 1.0, 0.2);
+    tensors_run(&t, be, TRUE);
+    sc_test_assert_close_f("y", t.y, t.yd, y_count(&d), 1e-5, 1e-5);
+    sc_test_assert_close_f("dx", t.dx, t.dxd, x_count(&d), 1e-5, 1e-5);
+    sc_test_assert_close_f("dw", t.dw, t.dwd, w_count(&d), 1e-4, 1e-5);
+    sc_test_assert_close_f("db", t.db, t.dbd, d.out_c, 1e-4, 1e-5);
+    int images = sc_cpu_conv_wgrad_chunk_images(be, &d);
+    g_test_message("%dx%dx%d -> %d channels: chunks of %d images, max error dw %.1e db %.1e",
+                   c->h, c->w, c->in_c, c->out_c, images,
+                   max_abs_diff(t.dw, t.dwd, w_count(&d)), max_abs_diff(t.db, t.dbd, d.out_c));
+    chunked = chunked && images == 2;
+    g_assert_true(images == 0 || images == 2);
+    tensors_clear(&t, be);
+    g_rand_free(rand);
+  }
+  sc_cpu_conv_set_wgrad_chunk_bytes(be, 0);
+  sc_backend_free(be);
+  if (!chunked)
+    g_test_skip("oneDNN has no blocked weight-gradient kernel on this CPU");
+}
+
 /* Many batch sizes of one layer: each gets its own cached primitives, the
  * cache drops old ones, and a size seen before still gives the right answer. */
 static void
@@ -464,6 +507,7 @@ main(int argc, char **argv)
   g_test_add_func("/Conv/finite-differences", test_finite_differences);
   g_test_add_func("/Conv/encoder-shapes", test_encoder_shapes);
   g_test_add_func("/Conv/batch-sizes", test_batch_sizes);
+  g_test_add_func("/Conv/weight-gradient-chunks", test_weight_gradient_chunks);
   g_test_add_func("/Conv/bad-desc-reported-by-sync", test_bad_desc_reported_by_sync);
   return g_test_run();
 }

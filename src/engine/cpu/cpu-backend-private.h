@@ -30,6 +30,14 @@ gboolean sc_cpu_conv_init(ScBackend *be, GError **error);
  * that setting per thread, and the trainer runs in a thread of its own. */
 void sc_cpu_backend_apply_threads(ScBackend *be);
 
+/* Bytes of reordered input and output gradient per chunk of the blocked
+ * weight gradient (cpu-conv.c); 0 restores the default. Drops cached plans.
+ * Tests make it small to run several chunks on small shapes. */
+void sc_cpu_conv_set_wgrad_chunk_bytes(ScBackend *be, size_t bytes);
+/* Images per chunk of d's weight gradient; 0 when it runs on NHWC in one
+ * call (no blocked kernel) or d has not run backward yet. */
+int sc_cpu_conv_wgrad_chunk_images(ScBackend *be, const ScConvDesc *d);
+
 /* Keeps the first failure (takes ownership of error); the caller holds lock. */
 void sc_cpu_backend_fail(ScBackend *be, GError *error);
 
