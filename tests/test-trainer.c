@@ -589,6 +589,57 @@ test_damaged_checkpoint(Fixture *f, gconstpointer user_data)
   sc_train_config_clear(&c);
 }
 
+/* Resume names the data absolutely and refuses data that changed since the
+ * checkpoint, saying what changed. */
+static void
+test_resume_data_changed(Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *cwd = g_get_current_dir();
+  g_assert_cmpint(g_chdir(f->tmp), ==, 0);
+  ScTrainConfig c;
+  tiny_config(&c, "fashion", SC_FORMAT_AUTO);
+  c.epochs = 1;
+  c.runs[SC_RUN_PRETRAIN] = c.runs[SC_RUN_FINETUNE] = FALSE;
+  ScTrainer *t = new_trainer(&c, NULL, f->ckpt, NULL);
+  g_assert_cmpstr(sc_trainer_get_config(t)->data_path, ==, f->data);
+  run_ok(t);
+  sc_trainer_free(t);
+  g_assert_cmpint(g_chdir(cwd), ==, 0);
+
+  /* Same data: resumes from anywhere. */
+  ScTrainConfig other;
+  tiny_config(&other, "/nonexistent", SC_FORMAT_AUTO);
+  t = new_trainer(&other, f->ckpt, NULL, NULL);
+  g_assert_cmpint(sc_trainer_get_epochs_done(t, SC_RUN_BASELINE), ==, 1);
+  sc_trainer_free(t);
+
+  const struct {
+    size_t n_train;
+    int change_pixel;
+    const char *what;
+  } cases[] = {
+    { 30, 0, "train images 40 then, 30 now" },
+    { 40, 1, "sample hash" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    sc_test_rmtree(f->data);
+    fx_idx_folder(f->data, cases[i].n_train, 12, 28, 28, FALSE);
+    if (cases[i].change_pixel) {
+      g_autoptr(GByteArray) images = fx_idx_images(40, 28, 28);
+      images->data[images->len - 1] ^= 1; /* the last pixel of the last image */
+      fx_write(f->data, "train-images-idx3-ubyte", images->data, images->len);
+    }
+    g_autoptr(GError) error = NULL;
+    g_assert_null(sc_trainer_new(&other, f->ckpt, &error));
+    g_assert_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT);
+    if (strstr(error->message, cases[i].what) == NULL
+        || strstr(error->message, f->data) == NULL)
+      g_error("message \"%s\" lacks \"%s\" or the folder", error->message, cases[i].what);
+  }
+  sc_train_config_clear(&other);
+  sc_train_config_clear(&c);
+}
+
 /* Contrastive lr 0: encoder and projection head stay bit-identical, the
  * probe learns. */
 static void
@@ -734,6 +785,7 @@ main(int argc, char **argv)
   g_test_add_func("/trainer/format/folder-knn", test_format_folder_knn);
   g_test_add_func("/trainer/config/finetune-needs-pretrain", test_finetune_needs_pretrain);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_idx, fn, fixture_teardown)
+  ADD("/trainer/resume-data-changed", test_resume_data_changed);
   ADD("/trainer/all-labeled", test_all_labeled);
   ADD("/trainer/validation-weighting", test_validation_weighting);
   ADD("/trainer/resume-exact", test_resume_exact);

@@ -5,7 +5,8 @@
  * "<model>.adam_m.<layer>..." and "<model>.adam_v.<layer>...". Its metadata
  * (string values) holds "format", "version", "config" and "history" (JSON)
  * and "state" (JSON: epochs done per run and each Adam's step counter; the
- * counter-based generator needs no more to continue). safetensors.c adds a
+ * counter-based generator needs no more to continue) and "data" (JSON: what
+ * identifies the data set, checked on resume). safetensors.c adds a
  * SHA-256 of the file, so a changed byte or a cut is refused. */
 #include "trainer-private.h"
 
@@ -119,6 +120,69 @@ state_json(ScTrainer *t)
   return builder_to_string(b);
 }
 
+/* What identifies the data a checkpoint was trained on, as (name, value)
+ * pairs of text; the names read well in a message. */
+#define N_DATA_KEYS 7
+static const char *const data_keys[N_DATA_KEYS] = {
+  "format", "classes", "train images", "test images", "unlabeled images", "image size",
+  "sample hash",
+};
+
+/* The first and last few images (and labels) of each split into the hash:
+ * a changed or reordered file shows without reading every image. */
+static void
+hash_split(GChecksum *sum, const ScSplit *split, guint8 *buffer, size_t image_bytes)
+{
+  enum { ENDS = 4 };
+  size_t n = sc_split_count(split);
+  const int32_t *labels = sc_split_labels(split);
+  for (size_t k = 0; k < MIN(n, 2 * ENDS); k++) {
+    size_t i = k < ENDS ? k : n - (k - ENDS) - 1; /* never repeats: k < n */
+    sc_split_get_image(split, i, buffer);
+    g_checksum_update(sum, buffer, image_bytes);
+    if (labels != NULL)
+      g_checksum_update(sum, (const guint8 *)&labels[i], sizeof labels[i]);
+  }
+}
+
+static void
+data_fingerprint(const ScTrainer *t, char *values[N_DATA_KEYS])
+{
+  const ScDataset *d = t->data;
+  const ScSplit *tr = d->train;
+  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  size_t bytes = sc_split_image_bytes(tr);
+  g_autofree guint8 *buffer = g_new(guint8, bytes); /* (h, w, c) */
+  const ScSplit *splits[] = { d->train, d->test, d->unlabeled };
+  for (size_t i = 0; i < G_N_ELEMENTS(splits); i++)
+    if (splits[i] != NULL)
+      hash_split(sum, splits[i], buffer, bytes);
+  values[0] = g_strdup(sc_data_format_name(d->format));
+  values[1] = g_strdup_printf("%d", d->n_classes);
+  values[2] = g_strdup_printf("%zu", sc_split_count(tr));
+  values[3] = g_strdup_printf("%zu", sc_split_count(d->test));
+  values[4] = g_strdup_printf("%zu", d->unlabeled != NULL ? sc_split_count(d->unlabeled) : 0);
+  values[5] = g_strdup_printf("%dx%dx%d", sc_split_height(tr), sc_split_width(tr),
+                              sc_split_channels(tr));
+  values[6] = g_strdup(g_checksum_get_string(sum));
+}
+
+static char *
+data_json(const ScTrainer *t)
+{
+  char *values[N_DATA_KEYS];
+  data_fingerprint(t, values);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  for (int i = 0; i < N_DATA_KEYS; i++) {
+    json_builder_set_member_name(b, data_keys[i]);
+    json_builder_add_string_value(b, values[i]);
+    g_free(values[i]);
+  }
+  json_builder_end_object(b);
+  return builder_to_string(b);
+}
+
 gboolean
 sc_trainer_write_checkpoint(ScTrainer *t, const char *path, GError **error)
 {
@@ -146,6 +210,7 @@ sc_trainer_write_checkpoint(ScTrainer *t, const char *path, GError **error)
   g_hash_table_insert(meta, "config", builder_to_string(cb));
   g_hash_table_insert(meta, "history", builder_to_string(hb));
   g_hash_table_insert(meta, "state", state_json(t));
+  g_hash_table_insert(meta, "data", data_json(t));
 
   gboolean ok = be->ops->sync(be, error)
                 && sc_safetensors_write(path, (const ScTensorEntry *)list.entries->data,
@@ -222,6 +287,35 @@ sc_trainer_read_checkpoint_config(const char *path, ScTrainConfig *config,
   }
   *out = g_steal_pointer(&st);
   return TRUE;
+}
+
+gboolean
+sc_trainer_check_data(ScTrainer *t, const ScSafetensors *st, const char *path,
+                      GError **error)
+{
+  /* Checkpoints written before the data was recorded cannot be checked. */
+  if (sc_safetensors_metadata(st, "data") == NULL)
+    return TRUE;
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *saved = metadata_object(st, path, "data", parser, error);
+  if (saved == NULL)
+    return FALSE;
+  char *now[N_DATA_KEYS];
+  data_fingerprint(t, now);
+  g_autoptr(GString) diff = g_string_new(NULL);
+  for (int i = 0; i < N_DATA_KEYS; i++) {
+    const char *then = json_object_get_string_member_with_default(saved, data_keys[i], "?");
+    if (g_strcmp0(then, now[i]) != 0)
+      g_string_append_printf(diff, "%s%s %s then, %s now", diff->len > 0 ? "; " : "",
+                             data_keys[i], then, now[i]);
+    g_free(now[i]);
+  }
+  if (diff->len == 0)
+    return TRUE;
+  g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
+              "Cannot resume %s: the data in %s is not the data it was trained on (%s); "
+              "put the same data back or start a new run", path, t->data->path, diff->str);
+  return FALSE;
 }
 
 static gboolean

@@ -108,6 +108,11 @@ gboolean sc_trainer_read_checkpoint_config(const char *path, ScTrainConfig *conf
  * the function above, into a trainer built with its configuration. */
 gboolean sc_trainer_restore(ScTrainer *trainer, const ScSafetensors *st, const char *path,
                             GError **error);
+/* Refuses a resume whose data differs from the checkpoint's: format, split
+ * sizes, image shape, classes and a hash of the first and last images of
+ * each split (the check names what changed). Checkpoints without it pass. */
+gboolean sc_trainer_check_data(ScTrainer *trainer, const ScSafetensors *st,
+                               const char *path, GError **error);
 /* Everything needed to resume, written atomically to path. */
 gboolean sc_trainer_write_checkpoint(ScTrainer *trainer, const char *path, GError **error);
 

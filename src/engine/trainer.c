@@ -200,6 +200,11 @@ sc_trainer_new(const ScTrainConfig *config, const char *resume_path, GError **er
     if (!sc_train_config_validate(config, error))
       return NULL;
     sc_train_config_copy(&effective, config);
+    /* The checkpoint names the data absolutely, so a resume from another
+     * folder reads the same data. */
+    const char *typed = config->data_path != NULL ? config->data_path : SC_DEFAULT_DATA_DIR;
+    g_free(effective.data_path);
+    effective.data_path = g_canonicalize_filename(typed, NULL);
   }
 
   ScTrainer *t = g_new0(ScTrainer, 1);
@@ -223,6 +228,8 @@ sc_trainer_new(const ScTrainConfig *config, const char *resume_path, GError **er
   if (!check_image_shapes(t, error) || !(t->plan = sc_split_plan_new(t->data, &sc, error))
       || !sc_batch_plan_init(&t->batches, t->plan, t->config.batch_size, error)
       || !build_models(t, error) || !allocate_buffers(t, error))
+    goto fail;
+  if (resume != NULL && !sc_trainer_check_data(t, resume, resume_file, error))
     goto fail;
   if (resume != NULL && !sc_trainer_restore(t, resume, resume_file, error))
     goto fail;
