@@ -58,13 +58,20 @@ test_bad_flags(void)
   g_autofree char *missing = g_build_filename(dir, "no-such-folder", NULL);
   g_autofree char *file = g_build_filename(dir, "a-file", NULL);
   g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+  g_autofree char *used = g_build_filename(dir, "used", NULL);
+  g_autofree char *used_ckpt = g_build_filename(used, "checkpoint.safetensors", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(used, 0755), ==, 0);
+  g_assert_true(g_file_set_contents(used_ckpt, "x", 1, NULL));
   const struct {
-    const char *args[3];
+    const char *args[5];
     const char *flag;
   } cases[] = {
     { { "--runs", "baseline,bogus" }, "--runs" },
     { { "--runs", "finetune" }, "--runs" },
     { { "--temperature", "0" }, "--temperature" },
+    { { "--temperature", "1e-5" }, "--temperature" },
+    { { "--input-size", "4000" }, "--input-size" },
+    { { "--threads", "100000" }, "--threads" },
     { { "--epochs", "-3" }, "--epochs" },
     { { "--epochs", "many" }, "--epochs" },
     { { "--data", missing }, "--data" },
@@ -78,6 +85,11 @@ test_bad_flags(void)
     { { "--out", file }, "--out" },
     { { "--resume", dir }, "--resume" },
     { { "--no-such-flag", NULL }, "--no-such-flag" },
+    /* The checkpoint fixes everything but where to run and write. */
+    { { "--resume", used, "--epochs", "3" }, "--epochs" },
+    { { "--resume", used, "--data=/elsewhere" }, "--data" },
+    /* Another run's checkpoint is not overwritten. */
+    { { "--data", dir, "--out", used }, "--out" },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
     assert_bad_flag(cases[i].args, cases[i].flag);

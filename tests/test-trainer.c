@@ -718,6 +718,28 @@ assert_numeric_stop(Fixture *f, gboolean contrastive, const char *run_title)
   sc_train_config_clear(&c);
 }
 
+/* With a temperature far below the reference's, the message points at it. */
+static void
+test_nan_hint_temperature(Fixture *f, gconstpointer user_data)
+{
+  const float temperatures[] = { 0.1f, 1e-3f };
+  for (size_t i = 0; i < G_N_ELEMENTS(temperatures); i++) {
+    ScTrainConfig c;
+    tiny_config(&c, f->data, SC_FORMAT_IDX);
+    c.runs[SC_RUN_BASELINE] = c.runs[SC_RUN_FINETUNE] = FALSE;
+    c.temperature = temperatures[i];
+    c.contrastive_learning_rate = 1e30f;
+    ScTrainer *t = new_trainer(&c, NULL, NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_false(sc_trainer_run(t, &error));
+    g_assert_error(error, SC_TRAINER_ERROR, SC_ERROR_NUMERIC);
+    g_assert_nonnull(strstr(error->message, "--contrastive-lr"));
+    g_assert_true((strstr(error->message, "--temperature") != NULL) == (i == 1));
+    sc_trainer_free(t);
+    sc_train_config_clear(&c);
+  }
+}
+
 static void
 test_nan_stops(Fixture *f, gconstpointer user_data)
 {
@@ -796,6 +818,7 @@ main(int argc, char **argv)
   ADD("/trainer/pretrain/contrastive-lr-zero", test_contrastive_lr_zero);
   ADD("/trainer/finetune/encoder", test_finetune_encoder);
   ADD("/trainer/nan-stops", test_nan_stops);
+  ADD("/trainer/nan-hint-temperature", test_nan_hint_temperature);
   ADD("/trainer/export-encoder", test_export_encoder);
 #undef ADD
   return g_test_run();

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "sc-error.h"
@@ -182,10 +183,13 @@ static gboolean
 check_paths(CliOptions *o, GError **error)
 {
   const char *data = cli_options_data_dir(o);
-  if (!g_file_test(data, G_FILE_TEST_IS_DIR) && o->config.data_path == NULL)
+  /* A resumed run reads the data its checkpoint names. */
+  if (o->resume_dir != NULL)
+    data = NULL;
+  else if (!g_file_test(data, G_FILE_TEST_IS_DIR) && o->config.data_path == NULL)
     return bad_flag(error, "--data", "the default data set %s is missing: install "
                     "Debian's dataset-fashion-mnist or give --data DIR", data);
-  if (!check_folder("--data", data, error))
+  if (data != NULL && !check_folder("--data", data, error))
     return FALSE;
   if (o->resume_dir != NULL) {
     if (!check_folder("--resume", o->resume_dir, error))
@@ -202,6 +206,57 @@ check_paths(CliOptions *o, GError **error)
       && !g_file_test(o->out_dir, G_FILE_TEST_IS_DIR))
     return bad_flag(error, "--out", "%s is a file, not a folder: give a folder to write "
                     "the results into", o->out_dir);
+  /* Another run's checkpoint is never overwritten unasked. */
+  if (o->out_dir != NULL && o->preview_path == NULL) {
+    g_autofree char *ckpt = cli_checkpoint_path(o->out_dir);
+    g_autofree char *out = g_canonicalize_filename(o->out_dir, NULL);
+    g_autofree char *from = o->resume_dir != NULL
+                              ? g_canonicalize_filename(o->resume_dir, NULL) : NULL;
+    if (g_file_test(ckpt, G_FILE_TEST_EXISTS) && g_strcmp0(out, from) != 0) {
+      g_autofree char *quoted = g_shell_quote(o->out_dir);
+      return bad_flag(error, "--out", "%s already holds a checkpoint (%s) of another run: "
+                      "continue it with --resume %s, or give a new --out folder",
+                      o->out_dir, CHECKPOINT_FILE, quoted);
+    }
+  }
+  return TRUE;
+}
+
+/* The long flags on the command line, as "--name", before parsing takes them
+ * out of argv; a value that happens to look like a flag of ours counts too,
+ * which can only make a --resume refuse, never accept, a command. */
+static GPtrArray *
+given_flags(int argc, char **argv, const GOptionEntry *entries)
+{
+  GPtrArray *given = g_ptr_array_new_with_free_func(g_free);
+  for (int i = 1; i < argc && g_strcmp0(argv[i], "--") != 0; i++) {
+    if (!g_str_has_prefix(argv[i], "--"))
+      continue;
+    g_autofree char *name = g_strndup(argv[i] + 2, strcspn(argv[i] + 2, "="));
+    for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
+      if (strcmp(e->long_name, name) == 0)
+        g_ptr_array_add(given, g_strconcat("--", name, NULL));
+  }
+  return given;
+}
+
+/* A resumed run takes its configuration from the checkpoint: only where to
+ * run and where to write may be given. */
+static gboolean
+check_resume_flags(const GPtrArray *given, GError **error)
+{
+  static const char *const allowed[] = { "--resume", "--out", "--backend", "--threads" };
+  for (guint i = 0; i < given->len; i++) {
+    const char *flag = g_ptr_array_index(given, i);
+    gboolean ok = FALSE;
+    for (size_t k = 0; k < G_N_ELEMENTS(allowed); k++)
+      ok = ok || strcmp(flag, allowed[k]) == 0;
+    if (!ok)
+      return bad_flag(error, flag, "cannot be given with --resume: the checkpoint fixes "
+                      "the data and the configuration (only --out, --backend and "
+                      "--threads may go with --resume; start a new run with a new --out "
+                      "to change it)");
+  }
   return TRUE;
 }
 
@@ -223,7 +278,8 @@ help(GPtrArray *strings, const char *fmt, ...)
 #define STRENGTH_ARGS(s) (double)(s).min_area, (double)(s).brightness, (double)(s).jitter
 
 static GOptionContext *
-new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s)
+new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s, int argc, char **argv,
+            GPtrArray **given)
 {
   const GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &f->data,
@@ -238,7 +294,8 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s)
     { "subset", 0, 0, G_OPTION_ARG_INT64, &f->subset,
       "At most N images from each split, for quick demos (default 0: all)", "N" },
     { "input-size", 0, 0, G_OPTION_ARG_INT, &f->input_size,
-      help(s, "Model input side in pixels (default %d)", d->input_size), "PX" },
+      help(s, "Model input side in pixels, 31 to %d (default %d)", SC_MAX_INPUT_SIZE,
+           d->input_size), "PX" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &f->epochs,
       help(s, "Epochs of each run (default %d)", d->epochs), "N" },
     { "batch-size", 0, 0, G_OPTION_ARG_INT, &f->batch_size,
@@ -246,7 +303,8 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s)
     { "width", 0, 0, G_OPTION_ARG_INT, &f->width,
       help(s, "Encoder and projection width (default %d)", d->width), "N" },
     { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &f->temperature,
-      help(s, "Contrastive temperature, > 0 (default %g)", (double)d->temperature), "T" },
+      help(s, "Contrastive temperature, >= %g (default %g)", SC_MIN_TEMPERATURE,
+           (double)d->temperature), "T" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &f->lr,
       help(s, "Learning rate of the supervised runs and the probe (default %g)",
            (double)d->learning_rate), "LR" },
@@ -266,7 +324,8 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s)
     { "backend", 0, 0, G_OPTION_ARG_STRING, &f->backend,
       help(s, "cpu or cuda (default %s)", d->backend), "NAME" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &f->threads,
-      "CPU threads, 0 for the library's choice (default 0)", "N" },
+      help(s, "CPU threads, 0 for the library's choice, at most %d (default 0)",
+           SC_MAX_THREADS), "N" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &f->seed,
       help(s, "Seed of every random draw (default %" G_GUINT64_FORMAT ")", d->seed), "N" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &f->out,
@@ -280,6 +339,7 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s)
   };
   GOptionContext *ctx = g_option_context_new("- train SimCLR and its baselines");
   g_option_context_add_main_entries(ctx, entries, NULL);
+  *given = given_flags(argc, argv, entries);
   g_option_context_set_summary(ctx,
     "Runs the supervised baseline, contrastive pretraining with a linear probe and\n"
     "finetuning, and prints the maximal validation accuracy of each.");
@@ -300,13 +360,16 @@ cli_options_parse(int *argc, char ***argv, CliOptions *o, GError **error)
   RawFlags f;
   raw_flags_init(&f, &o->config);
   g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
-  GOptionContext *ctx = new_context(&f, &o->config, strings);
+  g_autoptr(GPtrArray) given = NULL;
+  GOptionContext *ctx = new_context(&f, &o->config, strings, *argc, *argv, &given);
   gboolean ok = g_option_context_parse(ctx, argc, argv, error);
   g_option_context_free(ctx);
   if (ok && *argc > 1)
     ok = bad_flag(error, (*argv)[1], "unexpected argument (every value goes with a flag; "
                   "see --help)");
-  ok = ok && apply_flags(&f, o, error) && check_paths(o, error);
+  ok = ok && apply_flags(&f, o, error)
+       && (o->resume_dir == NULL || check_resume_flags(given, error))
+       && check_paths(o, error);
   /* A resumed run takes the checkpoint's configuration, checked there. */
   if (ok && o->resume_dir == NULL && o->preview_path == NULL) {
     g_autoptr(GError) local = NULL;

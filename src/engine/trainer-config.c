@@ -81,9 +81,14 @@ sc_train_config_validate(const ScTrainConfig *c, GError **error)
   if (c->input_size < 31)
     return invalid(error, "--input-size", "must be at least 31 pixels (four 3x3 "
                    "stride-2 convolutions), got %d", c->input_size);
-  if (!(c->temperature > 0.0f) || !isfinite(c->temperature))
-    return invalid(error, "--temperature", "must be a finite number > 0, got %g",
-                   c->temperature);
+  if (c->input_size > SC_MAX_INPUT_SIZE)
+    return invalid(error, "--input-size", "must be at most %d pixels (a batch of larger "
+                   "views needs many GiB of memory), got %d", SC_MAX_INPUT_SIZE,
+                   c->input_size);
+  /* Below about 1e-4 the similarities over the temperature overflow float. */
+  if (!(c->temperature >= SC_MIN_TEMPERATURE) || !isfinite(c->temperature))
+    return invalid(error, "--temperature", "must be a finite number >= %g, got %g",
+                   SC_MIN_TEMPERATURE, c->temperature);
   if (!(c->learning_rate >= 0.0f) || !isfinite(c->learning_rate))
     return invalid(error, "--lr", "must be a finite number >= 0, got %g",
                    c->learning_rate);
@@ -93,8 +98,9 @@ sc_train_config_validate(const ScTrainConfig *c, GError **error)
   if (c->labeled_per_class < 1)
     return invalid(error, "--labeled", "must be at least 1 image per class, got %d",
                    c->labeled_per_class);
-  if (c->threads < 0)
-    return invalid(error, "--threads", "must be >= 0, got %d", c->threads);
+  if (c->threads < 0 || c->threads > SC_MAX_THREADS)
+    return invalid(error, "--threads", "must be between 0 (the library's choice) and %d, "
+                   "got %d", SC_MAX_THREADS, c->threads);
   if (!sc_augment_strength_validate(&c->strong, "--strong", error)
       || !sc_augment_strength_validate(&c->weak, "--weak", error))
     return FALSE;

@@ -472,6 +472,17 @@ numeric_error(ScTrainer *t, const Position *at, const char *what, double value,
   return FALSE;
 }
 
+/* What to change when pretraining diverges: a temperature far below the
+ * reference's 0.1 makes the logits huge whatever the learning rate. */
+static char *
+contrastive_hint(const ScTrainer *t)
+{
+  if (t->config.temperature < 0.01f)
+    return g_strdup_printf("--contrastive-lr, or rather a larger --temperature than %g",
+                           (double)t->config.temperature);
+  return g_strdup("--contrastive-lr");
+}
+
 /* Whether n feature rows (backend) are all finite; for error messages only. */
 static gboolean
 features_finite(ScTrainer *t, const float *features, int n)
@@ -502,9 +513,11 @@ classify_step(ScTrainer *t, ScTrainerModel *m, const float *x, int n, Meters *me
     return FALSE;
   *mean = download_loss_sum(t, n) / n;
   if (!isfinite(*mean)) {
-    if (m->encoder == NULL && !features_finite(t, x, n))
-      return numeric_error(t, at, "probe loss (of non-finite features)", *mean,
-                           "--contrastive-lr", error);
+    if (m->encoder == NULL && !features_finite(t, x, n)) {
+      g_autofree char *hint = contrastive_hint(t);
+      return numeric_error(t, at, "probe loss (of non-finite features)", *mean, hint,
+                           error);
+    }
     return numeric_error(t, at, m->encoder == NULL ? "probe loss" : "loss", *mean, "--lr",
                          error);
   }
@@ -579,8 +592,10 @@ pretrain_step(ScTrainer *t, const Position *at, Meters *meters, double *step_los
   if (!sc_ntxent(be, &args, error))
     return FALSE;
   double sum = download_loss_sum(t, b);
-  if (!isfinite(sum))
-    return numeric_error(t, at, "contrastive loss", sum, "--contrastive-lr", error);
+  if (!isfinite(sum)) {
+    g_autofree char *hint = contrastive_hint(t);
+    return numeric_error(t, at, "contrastive loss", sum, hint, error);
+  }
   /* The gradient of the SUM of the per-sample losses (section 5.2). */
   sc_net_backward(m->head, t->dproj, t->dfeat);
   sc_net_backward(m->encoder, t->dfeat, NULL);

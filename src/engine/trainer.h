@@ -50,6 +50,11 @@ typedef struct {
   uint64_t seed;
 } ScTrainConfig;
 
+/* Limits the configuration check enforces. */
+#define SC_MAX_INPUT_SIZE 512     /* pixels per side */
+#define SC_MIN_TEMPERATURE 1e-4   /* NT-Xent's logits overflow float below */
+#define SC_MAX_THREADS 256
+
 /* The reference's values, adapted to the default data (see README). */
 void sc_train_config_init_default(ScTrainConfig *config);
 void sc_train_config_clear(ScTrainConfig *config);
