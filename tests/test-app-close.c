@@ -1,6 +1,8 @@
 /* Closing the window in the middle of a training: simclr-studio
  * --close-during-training (path in $SC_STUDIO_EXE) must end with status 0
- * within seconds of the close, keeping the checkpoint of the last epoch. */
+ * within seconds of the close, having kept the checkpoint of the last
+ * epoch in a scratch folder that is gone at exit, not in the user's runs.
+ * Without a display it says so in words and exits 1. */
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,19 +35,6 @@ communicated_cb(GObject *source, GAsyncResult *result, gpointer data)
   g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &run->out, NULL,
                                        &run->error);
   run->done = TRUE;
-}
-
-static gboolean
-find_checkpoint(const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    if (g_str_equal(name, "checkpoint.safetensors") || find_checkpoint(path))
-      return TRUE;
-  }
-  return FALSE;
 }
 
 static void
@@ -84,8 +73,45 @@ test_close_mid_training(void)
   g_assert_nonnull(closed);
   double seconds = g_ascii_strtod(closed + strlen("The window closed "), NULL);
   g_assert_cmpfloat(seconds, <, 5.0);
-  g_assert_true(find_checkpoint(home));
+  /* The checkpoint existed until the exit, outside the user's data. */
+  const char *kept = strstr(out, "Checkpoint kept until exit: ");
+  g_assert_nonnull(kept);
+  g_autofree char *path = g_strndup(kept + strlen("Checkpoint kept until exit: "),
+                                    strcspn(kept + strlen("Checkpoint kept until exit: "),
+                                            "\n"));
+  g_assert_true(g_str_has_suffix(path, "checkpoint.safetensors"));
+  g_assert_false(g_str_has_prefix(path, home));
+  g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  g_autofree char *runs = g_build_filename(home, "simclr-studio", NULL);
+  g_assert_false(g_file_test(runs, G_FILE_TEST_EXISTS));
   sc_test_rmtree(home);
+}
+
+static void
+test_no_display(void)
+{
+  const char *exe = g_getenv("SC_STUDIO_EXE");
+  if (exe == NULL) {
+    g_test_skip("needs SC_STUDIO_EXE");
+    return;
+  }
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_unsetenv(launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv(launcher, "WAYLAND_DISPLAY");
+  g_subprocess_launcher_setenv(launcher, "GDK_BACKEND", "x11,wayland", TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) child = g_subprocess_launcher_spawn(launcher, &error, exe, NULL);
+  g_assert_no_error(error);
+  g_autofree char *out = NULL;
+  g_assert_true(g_subprocess_communicate_utf8(child, NULL, NULL, &out, NULL, &error));
+  g_assert_no_error(error);
+  g_test_message("%s", out);
+  g_assert_true(g_subprocess_get_if_exited(child));
+  g_assert_cmpint(g_subprocess_get_exit_status(child), ==, 1);
+  g_assert_nonnull(strstr(out, "no display found"));
+  g_assert_nonnull(strstr(out, "simclr-train"));
+  g_assert_null(strstr(out, "Gtk-WARNING"));
 }
 
 int
@@ -93,5 +119,6 @@ main(int argc, char *argv[])
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/App/Close/mid-training", test_close_mid_training);
+  g_test_add_func("/App/Close/no-display", test_no_display);
   return g_test_run();
 }

@@ -1,13 +1,16 @@
 /* The application's widgets drawn for real: the chart view with edge-case
  * series, the value under the pointer, the augmentation preview, the
- * export of the curves, and the settings' defaults against the engine's. */
+ * export of the curves, the settings' defaults against the engine's, and
+ * the pruning of old run folders. */
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #include "simclr-studio-chart-view.h"
 #include "simclr-studio-export.h"
 #include "simclr-studio-preview.h"
+#include "simclr-studio-run-folders.h"
 #include "simclr-studio-screenshot.h"
 #include "simclr-studio-settings.h"
 #include "test-app-util.h"
@@ -343,6 +346,90 @@ test_settings_defaults_match_engine(void)
   sc_train_config_clear(&want);
 }
 
+static gboolean
+exists(const char *root, const char *name)
+{
+  g_autofree char *path = g_build_filename(root, name, NULL);
+  return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static guint
+n_entries(const char *root)
+{
+  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+  g_assert_nonnull(dir);
+  guint n = 0;
+  while (g_dir_read_name(dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Each new run folder leaves the newest KEEP of them, and nothing else of
+ * the root is touched. */
+static void
+test_run_folders_pruned(void)
+{
+  g_autofree char *root = sc_test_mkdtemp();
+  g_autoptr(GError) error = NULL;
+  /* An old run with a checkpoint, and a folder and file of the user's. */
+  g_autofree char *old = g_build_filename(root, "20200101-000000", NULL);
+  g_assert_cmpint(g_mkdir(old, 0755), ==, 0);
+  g_autofree char *old_file = g_build_filename(old, "checkpoint.safetensors", NULL);
+  g_assert_true(g_file_set_contents(old_file, "x", 1, NULL));
+  g_autofree char *notes = g_build_filename(root, "notes", NULL);
+  g_assert_cmpint(g_mkdir(notes, 0755), ==, 0);
+  g_autofree char *readme = g_build_filename(root, "20200101-000000.txt", NULL);
+  g_assert_true(g_file_set_contents(readme, "keep", 4, NULL));
+
+  g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(g_free);
+  for (int i = 0; i < 3; i++) {
+    char *dir = simclr_studio_run_folder_new(root, 3, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
+    g_ptr_array_add(made, dir);
+  }
+  /* Three new ones (the same second gets -2, -3) and keep 3: the old run
+   * went, with its file. */
+  g_assert_false(g_file_test(old, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint(n_entries(root), ==, 3 + 2);
+  for (guint i = 0; i < made->len; i++)
+    g_assert_true(g_file_test(made->pdata[i], G_FILE_TEST_IS_DIR));
+  g_assert_true(exists(root, "notes"));
+  g_assert_true(exists(root, "20200101-000000.txt"));
+
+  /* One more: the first of the three goes, the newest stay. */
+  g_autofree char *last = simclr_studio_run_folder_new(root, 3, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(n_entries(root), ==, 3 + 2);
+  g_assert_true(g_file_test(last, G_FILE_TEST_IS_DIR));
+  g_assert_true(g_file_test(made->pdata[2], G_FILE_TEST_IS_DIR));
+
+  /* Keep 0 removes nothing. */
+  g_autofree char *extra = simclr_studio_run_folder_new(root, 0, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(n_entries(root), ==, 4 + 2);
+
+  g_assert_true(simclr_studio_remove_tree(root, &error));
+  g_assert_no_error(error);
+  g_assert_false(g_file_test(root, G_FILE_TEST_EXISTS));
+}
+
+/* A root that cannot be created: the error names it. */
+static void
+test_run_folders_error(void)
+{
+  g_autofree char *root = sc_test_mkdtemp();
+  g_autofree char *file = g_build_filename(root, "file", NULL);
+  g_assert_true(g_file_set_contents(file, "", 0, NULL));
+  g_autofree char *below = g_build_filename(file, "runs", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = simclr_studio_run_folder_new(below, 5, &error);
+  g_assert_null(dir);
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, below));
+  sc_test_rmtree(root);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -354,5 +441,7 @@ main(int argc, char *argv[])
   g_test_add_func("/App/Preview/rows-differ", test_preview_rows_differ);
   g_test_add_func("/App/Export/png-svg", test_export_png_svg);
   g_test_add_func("/App/Settings/defaults-match-engine", test_settings_defaults_match_engine);
+  g_test_add_func("/App/RunFolders/pruned", test_run_folders_pruned);
+  g_test_add_func("/App/RunFolders/error", test_run_folders_error);
   return g_test_run();
 }

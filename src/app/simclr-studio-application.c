@@ -4,6 +4,7 @@
 #include "simclr-studio-application.h"
 
 #include "simclr-studio-resources.h"
+#include "simclr-studio-run-folders.h"
 #include "simclr-studio-screenshot.h"
 #include "simclr-studio-settings.h"
 #include "simclr-studio-window.h"
@@ -23,6 +24,7 @@ struct _SimclrStudioApplication {
   GSettings *settings;
   SimclrStudioWindow *window;
   char *screenshot_path;       /* --screenshot or --screenshot-after-training */
+  char *scratch_runs_root;     /* picture modes' checkpoints, removed at exit */
   gboolean after_training;     /* --screenshot-after-training */
   gboolean close_during_training;
   gboolean checkpoint_seen;
@@ -113,6 +115,9 @@ training_finished_cb(SimclrStudioWindow *window, gboolean completed,
 {
   g_print("Longest main-loop stall during the training: %.1f ms\n",
           simclr_studio_window_get_max_stall_ms(window));
+  const char *checkpoint = simclr_studio_window_get_checkpoint_path(window);
+  if (checkpoint != NULL && g_file_test(checkpoint, G_FILE_TEST_IS_REGULAR))
+    g_print("Checkpoint kept until exit: %s\n", checkpoint);
   if (self->close_during_training || self->screenshot_path == NULL)
     return;
   if (!completed) {
@@ -188,6 +193,14 @@ watchdog_cb(gpointer data)
 static void
 start_picture_mode(SimclrStudioApplication *self)
 {
+  /* Checkpoints of a check are not the user's: a folder removed at exit. */
+  g_autoptr(GError) error = NULL;
+  self->scratch_runs_root = g_dir_make_tmp("simclr-studio-runs-XXXXXX", &error);
+  if (self->scratch_runs_root == NULL) {
+    fail(self, error->message);
+    return;
+  }
+  simclr_studio_window_set_runs_root(self->window, self->scratch_runs_root, 0);
   self->watchdog_id = g_timeout_add_seconds(WATCHDOG_S, watchdog_cb, self);
   g_signal_connect(self->window, "training-finished", G_CALLBACK(training_finished_cb),
                    self);
@@ -298,6 +311,13 @@ simclr_studio_application_handle_local_options(GApplication *app, GVariantDict *
                "option at a time\n");
     return 2;
   }
+  /* Without this, GTK's own start-up prints a bare warning and exits. */
+  if (!gtk_init_check()) {
+    g_printerr("simclr-studio: no display found, so the window cannot open. Without a "
+               "display, train with simclr-train on the command line "
+               "(simclr-train --help).\n");
+    return 1;
+  }
   /* Picture modes run on their own, beside any other instance. */
   if (picture_mode(self))
     g_application_set_flags(app, g_application_get_flags(app) | G_APPLICATION_NON_UNIQUE);
@@ -312,6 +332,12 @@ simclr_studio_application_shutdown(GApplication *app)
   if (self->close_requested_usec != 0)
     g_print("The window closed %.2f s after the close request\n",
             (g_get_monotonic_time() - self->close_requested_usec) / 1e6);
+  if (self->scratch_runs_root != NULL) {
+    g_autoptr(GError) error = NULL;
+    if (!simclr_studio_remove_tree(self->scratch_runs_root, &error))
+      g_printerr("simclr-studio: %s\n", error->message);
+    g_clear_pointer(&self->scratch_runs_root, g_free);
+  }
   G_APPLICATION_CLASS(simclr_studio_application_parent_class)->shutdown(app);
 }
 
@@ -321,6 +347,7 @@ simclr_studio_application_finalize(GObject *object)
   SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(object);
   g_clear_object(&self->settings);
   g_free(self->screenshot_path);
+  g_free(self->scratch_runs_root);
   G_OBJECT_CLASS(simclr_studio_application_parent_class)->finalize(object);
 }
 

@@ -160,6 +160,8 @@ load(SimclrStudioDataPanel *self)
                               ? g_strdup(folder)
                               : g_strdup_printf("Fashion-MNIST (default), %s", path);
   adw_action_row_set_subtitle(self->source_row, source);
+  /* The full path when a narrow window wraps or cuts the subtitle. */
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->source_row), path);
 
   LoadData *data = g_new0(LoadData, 1);
   data->path = g_strdup(path);

@@ -46,6 +46,9 @@ struct _SimclrStudioWindow {
   int epochs;
   gint64 started_usec;
   char *checkpoint_path; /* last checkpoint written */
+  char *checkpoint_dir;  /* the folder of the training shown */
+  char *runs_root;       /* where each training gets a run folder */
+  guint runs_kept;       /* run folders kept in runs_root; 0: all */
   gboolean closing;      /* the window closes once the worker has stopped */
   gboolean log_follows;  /* the log scrolls to each new line */
 };

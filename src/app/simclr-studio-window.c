@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "sc-error.h"
+#include "simclr-studio-run-folders.h"
 #include "simclr-studio-settings.h"
 
 G_DEFINE_FINAL_TYPE(SimclrStudioWindow, simclr_studio_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -306,9 +307,10 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
     log_printf(self, "Done in %s.", took);
   } else if (stopped) {
     gtk_progress_bar_set_text(self->progress_bar, "Stopped");
-    log_printf(self, "Stopped after %s.%s%s", took,
-               self->checkpoint_path ? " The last checkpoint is kept: " : "",
-               self->checkpoint_path ? self->checkpoint_path : "");
+    log_printf(self, "Stopped after %s.", took);
+    if (self->checkpoint_path != NULL)
+      log_printf(self, "The last checkpoint is in %s; `simclr-train --resume %s` "
+                 "continues the training.", self->checkpoint_dir, self->checkpoint_dir);
   } else {
     gtk_progress_bar_set_text(self->progress_bar, "Failed");
     log_printf(self, "Training failed: %s", error->message);
@@ -330,21 +332,14 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
 
 /* ---- Training ---- */
 
-static char *
-new_checkpoint_dir(GError **error)
+void
+simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root, guint keep)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_local();
-  g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
-  char *dir = g_build_filename(g_get_user_data_dir(), "simclr-studio", "runs", stamp, NULL);
-  if (g_mkdir_with_parents(dir, 0755) != 0) {
-    int saved_errno = errno;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
-                "Could not create the checkpoint folder %s: %s", dir,
-                g_strerror(saved_errno));
-    g_free(dir);
-    return NULL;
-  }
-  return dir;
+  g_return_if_fail(SIMCLR_STUDIO_IS_WINDOW(self));
+  g_return_if_fail(root != NULL);
+  g_free(self->runs_root);
+  self->runs_root = g_strdup(root);
+  self->runs_kept = keep;
 }
 
 gboolean
@@ -358,7 +353,8 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
   }
   ScTrainConfig config;
   simclr_studio_settings_get_config(self->settings, &config);
-  g_autofree char *dir = new_checkpoint_dir(error);
+  g_autofree char *dir = simclr_studio_run_folder_new(self->runs_root, self->runs_kept,
+                                                      error);
   gboolean ok = dir != NULL
                 && simclr_studio_runner_start(self->runner, &config, dir, error);
   if (ok) {
@@ -372,6 +368,8 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
     self->epochs = config.epochs;
     self->started_usec = g_get_monotonic_time();
     g_clear_pointer(&self->checkpoint_path, g_free);
+    g_free(self->checkpoint_dir);
+    self->checkpoint_dir = g_strdup(dir);
     g_clear_pointer(&self->stall_meter, simclr_studio_stall_meter_free);
     self->stall_meter = simclr_studio_stall_meter_new(STALL_METER_PERIOD_MS);
     rebuild_charts(self);
@@ -400,6 +398,13 @@ simclr_studio_window_get_loading(SimclrStudioWindow *self)
 {
   g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), FALSE);
   return simclr_studio_data_panel_get_loading(self->data_panel);
+}
+
+const char *
+simclr_studio_window_get_checkpoint_path(SimclrStudioWindow *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), NULL);
+  return self->checkpoint_path;
 }
 
 double
@@ -497,6 +502,8 @@ simclr_studio_window_finalize(GObject *object)
   for (int r = 0; r < SC_N_RUNS; r++)
     g_array_unref(self->history[r]);
   g_free(self->checkpoint_path);
+  g_free(self->checkpoint_dir);
+  g_free(self->runs_root);
   G_OBJECT_CLASS(simclr_studio_window_parent_class)->finalize(object);
 }
 
@@ -564,6 +571,8 @@ static void
 simclr_studio_window_init(SimclrStudioWindow *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->runs_root = simclr_studio_runs_root_dup();
+  self->runs_kept = SIMCLR_STUDIO_RUNS_KEPT;
   for (int r = 0; r < SC_N_RUNS; r++)
     self->history[r] = g_array_new(FALSE, FALSE, sizeof(ScEpochMetrics));
   self->runner = simclr_studio_runner_new();

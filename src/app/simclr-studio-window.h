@@ -19,11 +19,18 @@ G_DECLARE_FINAL_TYPE(SimclrStudioWindow, simclr_studio_window, SIMCLR_STUDIO, WI
 /* settings: the application's (see simclr-studio-settings.h). */
 SimclrStudioWindow *simclr_studio_window_new(AdwApplication *app, GSettings *settings);
 
+/* Each training writes its checkpoints into a new folder under ROOT; the
+ * oldest folders are removed so that KEEP remain (0: none removed). The
+ * default is ~/.local/share/simclr-studio/runs, keeping 5. */
+void simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root,
+                                        guint keep);
 /* Starts a training with the current settings; the error says why not. */
 gboolean simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error);
 gboolean simclr_studio_window_get_training(SimclrStudioWindow *self);
 /* TRUE while the data set is being opened (property "loading"). */
 gboolean simclr_studio_window_get_loading(SimclrStudioWindow *self);
+/* The last checkpoint the training wrote, or NULL. */
+const char *simclr_studio_window_get_checkpoint_path(SimclrStudioWindow *self);
 /* Longest main-loop stall of the last training, in milliseconds. */
 double simclr_studio_window_get_max_stall_ms(SimclrStudioWindow *self);
 

@@ -1,0 +1,128 @@
+/* Run folders: ROOT/YYYYmmdd-HHMMSS[-N], pruned to the newest few. */
+#include "config.h"
+
+#include "simclr-studio-run-folders.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+/* "20261204-073000" (15 characters), optionally followed by "-N". */
+static gboolean
+is_run_folder_name(const char *name)
+{
+  size_t n = strlen(name);
+  if (n < 15 || name[8] != '-')
+    return FALSE;
+  for (size_t i = 0; i < n; i++) {
+    gboolean dash = i == 8 || i == 15;
+    if (dash ? name[i] != '-' : !g_ascii_isdigit(name[i]))
+      return FALSE;
+  }
+  return n == 15 || n > 16;
+}
+
+/* Older first: the stamps sort as text, then by the "-N" suffix. */
+static int
+compare_run_names(gconstpointer a, gconstpointer b)
+{
+  const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+  int c = strncmp(x, y, 15);
+  if (c != 0)
+    return c;
+  guint64 nx = x[15] ? g_ascii_strtoull(x + 16, NULL, 10) : 0;
+  guint64 ny = y[15] ? g_ascii_strtoull(y + 16, NULL, 10) : 0;
+  return nx < ny ? -1 : nx > ny;
+}
+
+char *
+simclr_studio_runs_root_dup(void)
+{
+  return g_build_filename(g_get_user_data_dir(), "simclr-studio", "runs", NULL);
+}
+
+gboolean
+simclr_studio_remove_tree(const char *path, GError **error)
+{
+  g_return_val_if_fail(path != NULL, FALSE);
+  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+    g_autoptr(GDir) dir = g_dir_open(path, 0, error);
+    if (dir == NULL)
+      return FALSE;
+    const char *name;
+    while ((name = g_dir_read_name(dir)) != NULL) {
+      g_autofree char *child = g_build_filename(path, name, NULL);
+      if (!simclr_studio_remove_tree(child, error))
+        return FALSE;
+    }
+  }
+  if (g_remove(path) != 0 && errno != ENOENT) {
+    int saved_errno = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                "Could not remove %s: %s", path, g_strerror(saved_errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Removes the oldest run folders of ROOT until at most KEEP remain. Only
+ * names that look like run folders are touched; failures are logged, not
+ * fatal: a training must not fail because an old folder stayed. */
+static void
+prune_run_folders(const char *root, guint keep)
+{
+  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+  if (dir == NULL)
+    return;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(dir)) != NULL) {
+    g_autofree char *path = g_build_filename(root, name, NULL);
+    if (is_run_folder_name(name) && g_file_test(path, G_FILE_TEST_IS_DIR))
+      g_ptr_array_add(names, g_strdup(name));
+  }
+  g_ptr_array_sort(names, compare_run_names);
+  for (guint i = 0; i + keep < names->len; i++) {
+    g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
+    g_autoptr(GError) error = NULL;
+    if (!simclr_studio_remove_tree(path, &error))
+      g_warning("Failed to remove an old run folder: %s", error->message);
+  }
+}
+
+/* Creates ROOT/STAMP (STAMP-2, -3... when a folder of that second exists),
+ * then keeps only the newest KEEP run folders of ROOT, the new one
+ * included; KEEP 0 keeps them all. */
+char *
+simclr_studio_run_folder_new(const char *root, guint keep, GError **error)
+{
+  g_return_val_if_fail(root != NULL, NULL);
+  if (g_mkdir_with_parents(root, 0755) != 0) {
+    int saved_errno = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                "Could not create the checkpoint folder %s: %s", root,
+                g_strerror(saved_errno));
+    return NULL;
+  }
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+  g_autofree char *dir = NULL;
+  for (int n = 1;; n++) {
+    g_autofree char *name = n == 1 ? g_strdup(stamp) : g_strdup_printf("%s-%d", stamp, n);
+    g_free(dir);
+    dir = g_build_filename(root, name, NULL);
+    if (g_mkdir(dir, 0755) == 0)
+      break;
+    if (errno != EEXIST || n == 1000) {
+      int saved_errno = errno;
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                  "Could not create the checkpoint folder %s: %s", dir,
+                  g_strerror(saved_errno));
+      return NULL;
+    }
+  }
+  if (keep > 0)
+    prune_run_folders(root, keep);
+  return g_steal_pointer(&dir);
+}
