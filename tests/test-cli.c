@@ -97,7 +97,7 @@ test_bad_flags(void)
 }
 
 /* A command line that parses but whose data cannot be read: status 1 and a
- * message naming the folder; no files but the empty --out folder. */
+ * message naming the folder; no --out folder left behind. */
 static void
 test_failure_exit_1(void)
 {
@@ -109,9 +109,7 @@ test_failure_exit_1(void)
   g_autofree char *so = NULL, *se = NULL;
   g_assert_cmpint(run_cli(args, &so, &se), ==, 1);
   g_assert_nonnull(strstr(se, data));
-  g_autoptr(GDir) d = g_dir_open(out, 0, NULL);
-  g_assert_nonnull(d);
-  g_assert_null(g_dir_read_name(d));
+  g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS)); /* made, then removed empty */
   sc_test_rmtree(dir);
 }
 
@@ -447,6 +445,107 @@ test_interrupt_and_resume(void)
   sc_test_rmtree(dir);
 }
 
+/* Waits up to a minute for `text` in the file at path. */
+static gboolean
+wait_for_text(const char *path, const char *text)
+{
+  gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time() < deadline) {
+    g_autofree char *got = NULL;
+    if (g_file_get_contents(path, &got, NULL, NULL) && strstr(got, text) != NULL)
+      return TRUE;
+    g_usleep(1000);
+  }
+  return FALSE;
+}
+
+/* Only the files simclr-train writes, no temporary ones. */
+static void
+assert_no_temporaries(const char *out)
+{
+  static const char *const known[] = {
+    "accuracy.png", "accuracy.svg", "loss.png", "loss.svg", "history.csv",
+    "history.json", "checkpoint.safetensors", "encoder.safetensors", "preview.png",
+  };
+  g_autoptr(GDir) d = g_dir_open(out, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+    if (!g_strv_contains(known, name))
+      g_test_fail_printf("%s holds the unexpected file %s", out, name);
+}
+
+static void
+wait_exit(GSubprocess *p, int status)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_subprocess_wait(p, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_if_exited(p)); /* not killed by the signal */
+  g_assert_cmpint(g_subprocess_get_exit_status(p), ==, status);
+}
+
+/* A second Ctrl-C stops at once, yet prints its summary into a file and
+ * leaves no temporary file behind. */
+static void
+test_interrupt_twice(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  g_autofree char *out = g_build_filename(dir, "out", NULL);
+  g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
+  g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
+  fx_idx_folder(data_dir, 400, 20, 28, 28, FALSE);
+  /* Large views make a step long enough for both signals to land in it. */
+  const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "3",
+                         "--width", "32", "--input-size", "256", "--batch-size", "40",
+                         "--runs", "pretrain", "--threads", "1", "--out", out, NULL };
+  g_autoptr(GSubprocess) p = spawn_cli(args, log, errlog);
+  g_assert_true(wait_for_text(log, "Run 1 of 1"));
+  g_subprocess_send_signal(p, SIGINT);
+  g_assert_true(wait_for_text(log, "Interrupted:"));
+  g_subprocess_send_signal(p, SIGINT);
+  wait_exit(p, 130);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+  /* Checkpoints are per epoch: the message says what a resume redoes. */
+  g_assert_nonnull(strstr(text, "restarts this epoch from its start"));
+  g_assert_nonnull(strstr(text, "Stopping at once"));
+  g_assert_nonnull(strstr(text, "wall time:"));
+  assert_no_temporaries(out);
+  sc_test_rmtree(dir);
+}
+
+/* Ctrl-C while the data is read: a message, status 130, no empty --out. */
+static void
+test_interrupt_early(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  g_autofree char *out = g_build_filename(dir, "out", NULL);
+  g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
+  g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
+  fx_idx_folder(data_dir, 20000, 100, 28, 28, TRUE);
+  const char *args[] = { "--data", data_dir, "--epochs", "1", "--width", "8",
+                         "--threads", "1", "--out", out, NULL };
+  g_autoptr(GSubprocess) p = spawn_cli(args, log, errlog);
+  /* --out is made once Ctrl-C is handled, before the data is read. */
+  gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+  while (!g_file_test(out, G_FILE_TEST_IS_DIR) && g_get_monotonic_time() < deadline)
+    g_usleep(200);
+  g_subprocess_send_signal(p, SIGINT);
+  wait_exit(p, 130);
+  g_autofree char *err = NULL;
+  g_assert_true(g_file_get_contents(errlog, &err, NULL, NULL));
+  g_assert_nonnull(strstr(err, "Interrupted"));
+  if (g_file_test(out, G_FILE_TEST_IS_DIR)) {
+    /* The signal came once training ran: its files, none temporary. */
+    g_autoptr(GDir) d = g_dir_open(out, 0, NULL);
+    g_assert_nonnull(g_dir_read_name(d));
+    assert_no_temporaries(out);
+  }
+  sc_test_rmtree(dir);
+}
+
 /* ---- --preview ---- */
 
 static void
@@ -493,6 +592,8 @@ main(int argc, char **argv)
     g_test_add_data_func(name, formats[i], test_end_to_end);
   }
   g_test_add_func("/cli/interrupt-and-resume", test_interrupt_and_resume);
+  g_test_add_func("/cli/interrupt-twice", test_interrupt_twice);
+  g_test_add_func("/cli/interrupt-early", test_interrupt_early);
   g_test_add_func("/cli/preview-only", test_preview_only);
   return g_test_run();
 }

@@ -348,7 +348,9 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s, int argc, char **
     "checkpoint.safetensors (after every epoch), encoder.safetensors, preview.png.\n"
     "\n"
     "Exit status: 0 done, 1 failed, 2 bad command line, 130 interrupted (Ctrl-C\n"
-    "stops after the current step and prints the command that resumes).");
+    "stops after the current step and prints the command that resumes; checkpoints\n"
+    "are written after each epoch, so a resume restarts the unfinished epoch from\n"
+    "its start; a second Ctrl-C stops without writing history and charts).");
   return ctx;
 }
 

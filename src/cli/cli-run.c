@@ -8,13 +8,18 @@
 
 #include <glib-unix.h>
 #include <signal.h>
-#include <unistd.h>
+
+struct _CliSignals {
+  guint sigint, sigterm;
+  int count;            /* received so far; main thread only */
+  ScTrainer *trainer;   /* while cli_run_trainer runs */
+  CliProgress *progress;
+};
 
 typedef struct {
   ScTrainer *trainer;
   CliProgress *progress;
   GMainLoop *loop;
-  int signals;          /* received so far; main thread only */
   gboolean ok;          /* written by the worker before it posts "done" */
   GError *error;
 } RunState;
@@ -74,44 +79,81 @@ worker(gpointer data)
   return NULL;
 }
 
-/* First signal: cancel at the next step boundary. A second one stops the
- * process at once; checkpoints are written atomically, so the last one is
- * whole either way. */
+/* First signal: cancel at the next step boundary. A second one also skips
+ * the history and charts. Neither kills the process: a file being written
+ * (a checkpoint, a chart) is always finished, so no temporary file stays. */
 static gboolean
 on_signal(gpointer data)
 {
-  RunState *s = data;
-  if (++s->signals == 1) {
-    cli_progress_print(s->progress, "Interrupted: stopping after the current step "
-                       "(press Ctrl-C again to stop at once)");
-    sc_trainer_cancel(s->trainer);
+  CliSignals *g = data;
+  if (g->trainer == NULL) {
+    g->count++;
     return G_SOURCE_CONTINUE;
   }
-  cli_progress_print(s->progress, "Stopped at once; the last checkpoint is kept");
-  _exit(CLI_EXIT_INTERRUPTED);
+  if (++g->count == 1) {
+    cli_progress_print(g->progress, "Interrupted: stopping after the current step; a "
+                       "resume restarts this epoch from its start (press Ctrl-C again to "
+                       "stop at once)");
+    sc_trainer_cancel(g->trainer);
+  } else if (g->count == 2) {
+    cli_progress_print(g->progress, "Stopping at once: the history and charts are not "
+                       "updated; the last checkpoint is kept");
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+CliSignals *
+cli_signals_new(void)
+{
+  CliSignals *g = g_new0(CliSignals, 1);
+  g->sigint = g_unix_signal_add(SIGINT, on_signal, g);
+  g->sigterm = g_unix_signal_add(SIGTERM, on_signal, g);
+  return g;
+}
+
+void
+cli_signals_free(CliSignals *g)
+{
+  if (g == NULL)
+    return;
+  g_source_remove(g->sigint);
+  g_source_remove(g->sigterm);
+  g_free(g);
+}
+
+int
+cli_signals_count(CliSignals *g)
+{
+  /* Signals that came while the main thread was busy are dispatched now. */
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  return g->count;
 }
 
 CliRunResult
-cli_run_trainer(ScTrainer *trainer, CliProgress *progress, GError **error)
+cli_run_trainer(ScTrainer *trainer, CliProgress *progress, CliSignals *signals,
+                GError **error)
 {
   RunState s = { .trainer = trainer, .progress = progress };
   s.loop = g_main_loop_new(NULL, FALSE);
-  guint sigint = g_unix_signal_add(SIGINT, on_signal, &s);
-  guint sigterm = g_unix_signal_add(SIGTERM, on_signal, &s);
+  signals->trainer = trainer;
+  signals->progress = progress;
   sc_trainer_set_callback(trainer, on_trainer_event, &s);
+  if (signals->count > 0)
+    sc_trainer_cancel(trainer);
 
   GThread *thread = g_thread_new("trainer", worker, &s);
   g_main_loop_run(s.loop);
   g_thread_join(thread);
 
   sc_trainer_set_callback(trainer, NULL, NULL);
-  g_source_remove(sigint);
-  g_source_remove(sigterm);
+  signals->trainer = NULL;
+  signals->progress = NULL;
   g_main_loop_unref(s.loop);
 
   if (s.ok)
     return CLI_RUN_DONE;
-  if (s.signals > 0 && g_error_matches(s.error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED)) {
+  if (signals->count > 0 && g_error_matches(s.error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED)) {
     g_clear_error(&s.error);
     return CLI_RUN_INTERRUPTED;
   }

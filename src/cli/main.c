@@ -1,4 +1,5 @@
 /* simclr-train: the reference's three runs from the command line. */
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <unistd.h>
 
@@ -86,16 +87,35 @@ print_interrupted(const CliOptions *o, const CliProgress *progress, const char *
     print_resume_command(o, argv0, wrote);
 }
 
+/* An --out folder this invocation made and left empty is removed. */
+static void
+remove_if_empty(const char *dir, gboolean created)
+{
+  if (created)
+    g_rmdir(dir); /* fails, as wanted, when anything was written */
+}
+
 static int
 train(const CliOptions *o, const char *argv0)
 {
   g_autoptr(GError) error = NULL;
   gint64 start_us = g_get_monotonic_time();
+  /* From here on Ctrl-C never kills: it is answered between steps. */
+  g_autoptr(CliSignals) signals = cli_signals_new();
+  gboolean created = o->out_dir != NULL && !g_file_test(o->out_dir, G_FILE_TEST_EXISTS);
   if (o->out_dir != NULL && !cli_output_prepare_dir(o->out_dir, "--out", &error))
     return fail(error);
   ScTrainer *trainer = sc_trainer_new(&o->config, o->resume_dir, &error);
-  if (trainer == NULL)
+  if (trainer == NULL) {
+    remove_if_empty(o->out_dir, created);
     return fail(error);
+  }
+  if (cli_signals_count(signals) > 0) {
+    g_printerr("Interrupted while reading the data, before training: nothing written.\n");
+    sc_trainer_free(trainer);
+    remove_if_empty(o->out_dir, created);
+    return CLI_EXIT_INTERRUPTED;
+  }
   print_banner(trainer, o);
   g_autofree char *preview = o->out_dir ? g_build_filename(o->out_dir, "preview.png", NULL)
                                         : NULL;
@@ -103,22 +123,25 @@ train(const CliOptions *o, const char *argv0)
                                                    sc_trainer_get_config(trainer), preview,
                                                    &error)) {
     sc_trainer_free(trainer);
+    remove_if_empty(o->out_dir, created);
     return fail(error);
   }
   sc_trainer_set_checkpoint_dir(trainer, o->out_dir);
 
   g_autoptr(CliProgress) progress = cli_progress_new(stdout, isatty(STDOUT_FILENO), trainer);
-  CliRunResult result = cli_run_trainer(trainer, progress, &error);
+  CliRunResult result = cli_run_trainer(trainer, progress, signals, &error);
   int status = result == CLI_RUN_DONE ? CLI_EXIT_OK
                : result == CLI_RUN_INTERRUPTED ? CLI_EXIT_INTERRUPTED
                                                : fail(error);
-  /* History and plots of the epochs done, whatever stopped the run. */
+  /* History and plots of the epochs done, whatever stopped the run, but for
+   * a second Ctrl-C: stop at once. */
+  gboolean at_once = cli_signals_count(signals) >= 2;
   g_autoptr(GError) write_error = NULL;
-  if (o->out_dir != NULL
+  if (o->out_dir != NULL && !at_once
       && !cli_output_write_results(trainer, o->out_dir, result == CLI_RUN_DONE,
                                    &write_error))
     status = fail(write_error);
-  else if (o->out_dir != NULL)
+  else if (o->out_dir != NULL && !at_once)
     g_print("Results written to %s\n", o->out_dir);
   cli_progress_summary(progress, trainer, (g_get_monotonic_time() - start_us) / 1e6);
   if (result == CLI_RUN_INTERRUPTED)
