@@ -2,6 +2,7 @@
  * expected versus found; nothing crashes and no partial data set comes back. */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data/dataset.h"
 #include "data/readers.h"
@@ -381,6 +382,38 @@ test_open_bad_paths(void)
   sc_test_rmtree(tmp);
 }
 
+/* A data folder its user may not read: the message names the folder and
+ * the permission, not an unknown format. Root reads everything, so the
+ * check runs in a child that drops to user nobody. */
+static char *
+unreadable_dir(GPid parent)
+{
+  g_autofree char *name = g_strdup_printf("sc-unreadable-%d", (int)parent);
+  return g_build_filename(g_get_tmp_dir(), name, "data", NULL);
+}
+
+static void
+test_open_unreadable(void)
+{
+  if (g_test_subprocess()) {
+    g_autofree char *data = unreadable_dir(getppid());
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+      g_error("cannot become user nobody");
+    g_autoptr(GError) e = open_fails(data, SC_FORMAT_AUTO);
+    fx_assert_error(e, SC_ERROR_IO, data, "Permission denied", NULL);
+    return;
+  }
+  g_autofree char *data = unreadable_dir(getpid());
+  g_autofree char *top = g_path_get_dirname(data);
+  fx_idx_folder(data, 10, 10, 28, 28, FALSE);
+  g_assert_cmpint(g_chmod(top, 0755), ==, 0);
+  g_assert_cmpint(g_chmod(data, 0), ==, 0);
+  g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_assert_cmpint(g_chmod(data, 0755), ==, 0);
+  sc_test_rmtree(top);
+  g_test_trap_assert_passed();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -399,5 +432,6 @@ main(int argc, char **argv)
   g_test_add_func("/Data/Errors/folder", test_folder_errors);
   g_test_add_func("/Data/Errors/folder-truncated-images", test_folder_truncated_images);
   g_test_add_func("/Data/Errors/paths", test_open_bad_paths);
+  g_test_add_func("/Data/Errors/unreadable", test_open_unreadable);
   return g_test_run();
 }

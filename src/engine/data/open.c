@@ -96,6 +96,15 @@ sc_dataset_open(const char *path, ScDataFormat format, GError **error)
                     : "does not exist");
     return NULL;
   }
+  /* An unreadable folder would otherwise look like an unknown format. */
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GDir) dir = g_dir_open(path, 0, &local);
+  if (dir == NULL) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_IO,
+                "Cannot read the data folder %s: %s (check its permissions)", path,
+                local->message);
+    return NULL;
+  }
   if (format == SC_FORMAT_AUTO && !detect(path, &format, error))
     return NULL;
   ScDataset *d = NULL;
