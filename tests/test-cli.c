@@ -10,6 +10,8 @@
 #include "preview.h"
 #include "test-data-fixtures.h"
 #include "test-util.h"
+#include "sc-error.h"
+#include "trainer.h"
 
 #define CHART_W 800
 #define CHART_H 500
@@ -546,6 +548,49 @@ test_interrupt_early(void)
   sc_test_rmtree(dir);
 }
 
+static void
+cancel_after_baseline(const ScTrainerEvent *ev, gpointer trainer)
+{
+  if (ev->kind == SC_EVENT_CHECKPOINT && ev->run == SC_RUN_BASELINE)
+    sc_trainer_cancel(trainer);
+}
+
+/* A resume after the baseline numbers pretraining as the second run. */
+static void
+test_resume_numbering(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  g_autofree char *out = g_build_filename(dir, "out", NULL);
+  fx_idx_folder(data_dir, 40, 12, 28, 28, FALSE);
+  ScTrainConfig c;
+  sc_train_config_init_default(&c);
+  c.data_path = g_strdup(data_dir);
+  c.labeled_per_class = 1;
+  c.unlabeled_cap = 0;
+  c.width = 8;
+  c.epochs = 1;
+  c.batch_size = 8;
+  c.threads = 1;
+  c.runs[SC_RUN_FINETUNE] = FALSE;
+  g_autoptr(GError) error = NULL;
+  ScTrainer *t = sc_trainer_new(&c, NULL, &error);
+  g_assert_no_error(error);
+  sc_trainer_set_checkpoint_dir(t, out);
+  sc_trainer_set_callback(t, cancel_after_baseline, t);
+  g_assert_false(sc_trainer_run(t, &error));
+  g_assert_error(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
+  sc_trainer_free(t);
+  sc_train_config_clear(&c);
+
+  const char *args[] = { "--resume", out, NULL };
+  g_autofree char *so = NULL, *se = NULL;
+  g_assert_cmpint(run_cli(args, &so, &se), ==, 0);
+  g_assert_nonnull(strstr(so, "Run 2 of 2: pretrain"));
+  g_assert_null(strstr(so, "Run 1 of 2"));
+  sc_test_rmtree(dir);
+}
+
 /* ---- --preview ---- */
 
 static void
@@ -594,6 +639,7 @@ main(int argc, char **argv)
   g_test_add_func("/cli/interrupt-and-resume", test_interrupt_and_resume);
   g_test_add_func("/cli/interrupt-twice", test_interrupt_twice);
   g_test_add_func("/cli/interrupt-early", test_interrupt_early);
+  g_test_add_func("/cli/resume-numbering", test_resume_numbering);
   g_test_add_func("/cli/preview-only", test_preview_only);
   return g_test_run();
 }

@@ -13,7 +13,9 @@ struct _CliProgress {
   gboolean terminal;
   gboolean bar_shown;      /* a bar is on the current line */
   gint64 last_draw_us;
-  int n_runs, run_index;   /* selected runs; 1-based index of the current one */
+  int n_runs;              /* selected runs */
+  int run_index[SC_N_RUNS]; /* 1-based place of each among the selected runs */
+  int started;             /* runs started by this process */
   double max_val_acc[SC_N_RUNS];
   char *last_checkpoint;
 };
@@ -49,6 +51,7 @@ cli_progress_new(FILE *out, gboolean terminal, const ScTrainer *trainer)
   const ScTrainConfig *c = sc_trainer_get_config(trainer);
   for (int r = 0; r < SC_N_RUNS; r++) {
     p->n_runs += c->runs[r] ? 1 : 0;
+    p->run_index[r] = p->n_runs;
     p->max_val_acc[r] = sc_trainer_max_val_acc(trainer, r);
   }
   return p;
@@ -160,9 +163,9 @@ cli_progress_event(CliProgress *p, const ScTrainerEvent *e)
 {
   switch (e->kind) {
   case SC_EVENT_RUN_STARTED:
-    p->run_index++;
-    cli_progress_print(p, "%sRun %d of %d: %s (%s), %d epochs", p->run_index > 1 ? "\n" : "",
-                       MIN(p->run_index, p->n_runs), p->n_runs, sc_run_name(e->run),
+    /* Numbered among all selected runs: a resumed run keeps its number. */
+    cli_progress_print(p, "%sRun %d of %d: %s (%s), %d epochs", p->started++ > 0 ? "\n" : "",
+                       p->run_index[e->run], p->n_runs, sc_run_name(e->run),
                        run_titles[e->run], e->epochs);
     break;
   case SC_EVENT_STEP:
