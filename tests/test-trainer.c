@@ -505,6 +505,23 @@ test_cancel_mid_epoch(Fixture *f, gconstpointer user_data)
   g_assert_nonnull(strstr(error->message, "Pretraining cancelled at epoch 2, step 3"));
   g_assert_cmpint(rec.steps[SC_RUN_PRETRAIN], ==, sc_trainer_get_steps_per_epoch(t) + 2);
   g_assert_cmpint(rec.started[SC_RUN_FINETUNE], ==, 0);
+  /* history.json tells the finished baseline from the cut pretraining. */
+  g_autofree char *json = g_build_filename(f->tmp, "history.json", NULL);
+  g_assert_true(sc_trainer_write_history_json(t, json, &error));
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_assert_true(json_parser_load_from_file(parser, json, NULL));
+  JsonObject *progress = json_object_get_object_member(
+    json_node_get_object(json_parser_get_root(parser)), "progress");
+  g_assert_nonnull(progress);
+  const struct { ScRunKind run; int done; gboolean complete; } want[] = {
+    { SC_RUN_BASELINE, 2, TRUE }, { SC_RUN_PRETRAIN, 1, FALSE }, { SC_RUN_FINETUNE, 0, FALSE },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+    JsonObject *o = json_object_get_object_member(progress, sc_run_name(want[i].run));
+    g_assert_cmpint(json_object_get_int_member(o, "epochs_done"), ==, want[i].done);
+    g_assert_cmpint(json_object_get_int_member(o, "epochs"), ==, 2);
+    g_assert_cmpint(json_object_get_boolean_member(o, "complete"), ==, want[i].complete);
+  }
   sc_trainer_free(t);
 
   /* The checkpoint after epoch 1 reads and restores. */

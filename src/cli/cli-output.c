@@ -107,6 +107,8 @@ build_chart(const ScTrainer *trainer, ChartKind kind)
       continue;
     int n = 0;
     const ScEpochMetrics *h = sc_trainer_get_history(trainer, r, &n);
+    if (n == 0)
+      continue; /* no line, so no legend entry */
     double red, green, blue;
     sc_chart_palette(r, &red, &green, &blue);
     guint s = sc_chart_add_series(chart, r == SC_RUN_PRETRAIN ? "pretrain (linear probe)"

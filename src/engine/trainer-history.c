@@ -173,6 +173,27 @@ sc_trainer_write_history_json(const ScTrainer *trainer, const char *path, GError
   sc_train_config_to_json(sc_trainer_get_config(trainer), b);
   json_builder_set_member_name(b, "history");
   sc_trainer_history_to_json(trainer, b);
+  /* Whether each selected run is finished: a maximum over 2 of 4 epochs is
+   * not the run's result. */
+  const ScTrainConfig *c = sc_trainer_get_config(trainer);
+  json_builder_set_member_name(b, "progress");
+  json_builder_begin_object(b);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    if (!c->runs[r])
+      continue;
+    int done = sc_trainer_get_epochs_done(trainer, r);
+    json_builder_set_member_name(b, sc_run_name(r));
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "epochs_done");
+    json_builder_add_int_value(b, done);
+    json_builder_set_member_name(b, "epochs");
+    json_builder_add_int_value(b, c->epochs);
+    json_builder_set_member_name(b, "complete");
+    json_builder_add_boolean_value(b, done >= c->epochs);
+    json_builder_end_object(b);
+  }
+  json_builder_end_object(b);
+  /* Over the epochs done so far; see "progress". */
   json_builder_set_member_name(b, "max_val_acc");
   json_builder_begin_object(b);
   for (int r = 0; r < SC_N_RUNS; r++) {
