@@ -70,6 +70,9 @@ test_bad_flags(void)
   } cases[] = {
     { { "--runs", "baseline,bogus" }, "--runs" },
     { { "--runs", "finetune" }, "--runs" },
+    { { "--runs", "baseline,baseline" }, "--runs" },
+    { { "--preview", "" }, "--preview" },
+    { { "--out", "" }, "--out" },
     { { "--temperature", "0" }, "--temperature" },
     { { "--temperature", "1e-5" }, "--temperature" },
     { { "--input-size", "4000" }, "--input-size" },

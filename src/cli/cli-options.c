@@ -101,6 +101,9 @@ parse_runs(const char *text, gboolean runs[SC_N_RUNS], GError **error)
     if (!sc_run_parse(g_strstrip(parts[i]), &run))
       return bad_flag(error, "--runs", "unknown run \"%s\" (expected a comma-separated "
                       "list of baseline, pretrain, finetune)", parts[i]);
+    if (runs[run])
+      return bad_flag(error, "--runs", "\"%s\" is listed twice (each run is done once, "
+                      "in the order baseline, pretrain, finetune)", parts[i]);
     runs[run] = TRUE;
   }
   return TRUE;
@@ -174,6 +177,11 @@ apply_flags(RawFlags *f, CliOptions *o, GError **error)
   o->out_dir = g_steal_pointer(&f->out);
   o->resume_dir = g_steal_pointer(&f->resume);
   o->preview_path = g_steal_pointer(&f->preview);
+  const char *const empty[][2] = { { "--out", o->out_dir }, { "--resume", o->resume_dir },
+                                   { "--preview", o->preview_path }, { "--data", f->data } };
+  for (size_t i = 0; i < G_N_ELEMENTS(empty); i++)
+    if (empty[i][1] != NULL && *empty[i][1] == '\0')
+      return bad_flag(error, empty[i][0], "expected a path, got an empty one");
   return TRUE;
 }
 
