@@ -115,6 +115,14 @@ test_failure_exit_1(void)
   g_assert_cmpint(run_cli(args, &so, &se), ==, 1);
   g_assert_nonnull(strstr(se, data));
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS)); /* made, then removed empty */
+
+  /* One image per class, two asked for: the singular. */
+  g_autofree char *tiny = g_build_filename(dir, "tiny", NULL);
+  fx_idx_folder(tiny, 10, 10, 28, 28, FALSE);
+  const char *labeled[] = { "--data", tiny, "--labeled", "2", NULL };
+  g_autofree char *so2 = NULL, *se2 = NULL;
+  g_assert_cmpint(run_cli(labeled, &so2, &se2), ==, 1);
+  g_assert_nonnull(strstr(se2, "has 1 training image, fewer than the 2"));
   sc_test_rmtree(dir);
 }
 
@@ -590,6 +598,9 @@ test_resume_numbering(void)
   g_autofree char *so = NULL, *se = NULL;
   g_assert_cmpint(run_cli(args, &so, &se), ==, 0);
   g_assert_nonnull(strstr(so, "Run 2 of 2: pretrain"));
+  /* One epoch, in the singular. */
+  g_assert_nonnull(strstr(so, ", 1 epoch\n"));
+  g_assert_null(strstr(so, " 1 epochs"));
   g_assert_null(strstr(so, "Run 1 of 2"));
   sc_test_rmtree(dir);
 }

@@ -164,9 +164,10 @@ cli_progress_event(CliProgress *p, const ScTrainerEvent *e)
   switch (e->kind) {
   case SC_EVENT_RUN_STARTED:
     /* Numbered among all selected runs: a resumed run keeps its number. */
-    cli_progress_print(p, "%sRun %d of %d: %s (%s), %d epochs", p->started++ > 0 ? "\n" : "",
-                       p->run_index[e->run], p->n_runs, sc_run_name(e->run),
-                       run_titles[e->run], e->epochs);
+    cli_progress_print(p, "%sRun %d of %d: %s (%s), %d epoch%s",
+                       p->started++ > 0 ? "\n" : "", p->run_index[e->run], p->n_runs,
+                       sc_run_name(e->run), run_titles[e->run], e->epochs,
+                       e->epochs == 1 ? "" : "s");
     break;
   case SC_EVENT_STEP:
     draw_step(p, e);

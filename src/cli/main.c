@@ -43,10 +43,11 @@ print_banner(const ScTrainer *trainer, const CliOptions *o)
           sc_split_count(d->test), sc_split_height(tr), sc_split_width(tr),
           sc_split_channels(tr));
   g_print("Config: %d labeled per class, unlabeled cap %zu, input %d px, width %d, "
-          "batch %d, %d epochs, %d steps per epoch, temperature %g, lr %g, "
+          "batch %d, %d epoch%s, %d step%s per epoch, temperature %g, lr %g, "
           "contrastive lr %g, seed %" G_GUINT64_FORMAT ", backend %s\n",
           c->labeled_per_class, c->unlabeled_cap, c->input_size, c->width, c->batch_size,
-          c->epochs, sc_trainer_get_steps_per_epoch(trainer), (double)c->temperature,
+          c->epochs, c->epochs == 1 ? "" : "s", sc_trainer_get_steps_per_epoch(trainer),
+          sc_trainer_get_steps_per_epoch(trainer) == 1 ? "" : "s", (double)c->temperature,
           (double)c->learning_rate, (double)c->contrastive_learning_rate, c->seed,
           c->backend);
   if (o->resume_dir != NULL)

@@ -78,7 +78,7 @@ sc_backend_alloc(ScBackend *be, size_t bytes, const char *what, GError **error)
   void *ptr = be->ops->alloc(be, bytes > 0 ? bytes : 1);
   if (ptr == NULL)
     g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_OUT_OF_MEMORY,
-                "Out of memory on the %s backend: %s needs %.1f MiB", be->ops->name, what,
-                bytes / 1048576.0);
+                "Out of memory on the %s backend: %.1f MiB needed for %s", be->ops->name,
+                bytes / 1048576.0, what);
   return ptr;
 }

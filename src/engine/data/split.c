@@ -109,8 +109,8 @@ labeled_wanted(const ScDataset *d, const ScSplitConfig *c, const size_t *have, s
       want[k] = have[k];
     if (want[k] > have[k]) {
       g_set_error(error, SC_DATA_ERROR, SC_ERROR_INVALID_ARGUMENT,
-                  "Class \"%s\" has %zu training images%s, fewer than the %zu labeled ones "
-                  "asked for", d->class_names[k], have[k],
+                  "Class \"%s\" has %zu training image%s%s, fewer than the %zu labeled "
+                  "ones asked for", d->class_names[k], have[k], have[k] == 1 ? "" : "s",
                   c->subset > 0 ? " after the subset cap" : "", want[k]);
       return FALSE;
     }
