@@ -210,10 +210,11 @@ test_rejection(void)
   g_autoptr(GError) error = NULL;
   g_assert_false(sc_batch_plan_init(&bp, p, 525, &error));
   /* 59100 / 525 = 112 steps, 100 / 112 = 0 labeled per step. Batch 586 gives
-   * 100 steps; 112 labeled give 112 steps; 52924 unlabeled give 100 steps. */
+   * 100 steps; 12 labeled per class (120) give 112 steps of 1 labeled image;
+   * 52924 unlabeled give 100 steps. */
   fx_assert_error(error, SC_ERROR_INVALID_ARGUMENT, "Batch size 525", "100 labeled",
                   "59000 unlabeled", "112 steps", "0 labeled images per step",
-                  "batch size of 586", "112 labeled images", "at most 52924 unlabeled",
+                  "batch size of 586", "--labeled 12 per class", "at most 52924 unlabeled",
                   NULL);
 
   g_autoptr(ScSplitPlan) small = counts_plan(10, 20, 5);

@@ -20,7 +20,7 @@ sizes_work(size_t labeled, size_t unlabeled, size_t batch)
 
 /* Sizes near the asked ones that work, for the error message. */
 static char *
-working_sizes(size_t nl, size_t nu, size_t bs)
+working_sizes(size_t nl, size_t nu, size_t bs, int n_classes)
 {
   GString *s = g_string_new("Sizes that work");
   const char *sep = ": ";
@@ -44,9 +44,12 @@ working_sizes(size_t nl, size_t nu, size_t bs)
   }
   /* labeled / steps >= 1 holds from about nu / (bs - 1) labeled images on. */
   size_t nl_bound = bs > 1 ? nu / (bs - 1) + 2 : 0;
-  for (size_t l = nl + 1; l <= MAX(nl_bound, nl + 2); l++) {
-    if (sizes_work(l, nu, bs)) {
-      g_string_append_printf(s, "%s%zu labeled images", sep, l);
+  /* Labeled images are chosen per class (--labeled N per class). */
+  size_t k = n_classes > 0 ? (size_t)n_classes : 1;
+  for (size_t per = nl / k + 1; per * k <= MAX(nl_bound, nl + 2) + k; per++) {
+    if (sizes_work(per * k, nu, bs)) {
+      g_string_append_printf(s, "%s--labeled %zu per class (%zu labeled images)", sep, per,
+                             per * k);
       sep = "; or ";
       break;
     }
@@ -91,7 +94,7 @@ sc_batch_plan_init(ScBatchPlan *bp, const ScSplitPlan *plan, int batch_size, GEr
     else
       what = g_strdup_printf("%zu steps per epoch and a contrastive batch of %zu image "
                              "(the loss needs 2)", steps, nl / steps + nu / steps);
-    g_autofree char *fix = working_sizes(nl, nu, bs);
+    g_autofree char *fix = working_sizes(nl, nu, bs, plan->n_classes);
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_INVALID_ARGUMENT,
                 "Batch size %zu with %zu labeled and %zu unlabeled images gives %s. %s", bs, nl,
                 nu, what, fix);
