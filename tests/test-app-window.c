@@ -167,6 +167,8 @@ test_short_training(Fixture *f, gconstpointer data)
   g_assert_true(simclr_studio_window_start_training(w, &error));
   g_assert_no_error(error);
   g_assert_cmpfloat(gtk_progress_bar_get_fraction(w->progress_bar), ==, 0.0);
+  /* Train shows the curves. */
+  g_assert_cmpstr(gtk_stack_get_visible_child_name(w->view_stack), ==, "training");
   g_assert_false(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
   g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "stop"));
   simclr_studio_runner_wait(w->runner);
@@ -201,6 +203,38 @@ test_short_training(Fixture *f, gconstpointer data)
   g_assert_cmpuint(g_strv_length(lines), ==, 1 + 3 * 2);
 }
 
+/* On a 1024x700 screen the window fits, the preview is drawn at 1.5 times
+ * its pixels or more, and the training page gives the charts and the log
+ * room of their own. */
+static void
+test_fits_small_screen(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  f->window = simclr_studio_window_new(NULL, f->settings);
+  SimclrStudioWindow *w = f->window;
+  gtk_window_set_default_size(GTK_WINDOW(w), 1024, 700);
+  sc_app_test_show(GTK_WINDOW(w));
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  sc_app_test_wait_frame(GTK_WIDGET(w));
+  g_assert_cmpint(gtk_widget_get_width(GTK_WIDGET(w)), <=, 1024);
+  g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(w)), <=, 700);
+
+  SimclrStudioPreview *preview = simclr_studio_preview_panel_get_preview(w->preview_panel);
+  cairo_surface_t *figure = simclr_studio_preview_get_figure(preview);
+  g_assert_nonnull(figure);
+  g_assert_cmpstr(gtk_stack_get_visible_child_name(w->view_stack), ==, "preview");
+  g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(preview)), >=,
+                  3 * cairo_image_surface_get_height(figure) / 2);
+
+  gtk_stack_set_visible_child_name(w->view_stack, "training");
+  sc_app_test_wait_frame(GTK_WIDGET(w));
+  g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(w->accuracy_chart)), >=, 240);
+  g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(w->log_scroller)), >=, 100);
+  /* The status wraps rather than cutting words. */
+  g_assert_cmpint(gtk_label_get_ellipsize(w->status_label), ==, PANGO_ELLIPSIZE_NONE);
+}
+
 static void
 test_stop(Fixture *f, gconstpointer data)
 {
@@ -230,6 +264,8 @@ main(int argc, char *argv[])
     return 0;
   g_test_add("/App/Window/builds", Fixture, NULL, fixture_set_up, test_builds,
              fixture_tear_down);
+  g_test_add("/App/Window/fits-small-screen", Fixture, NULL, fixture_set_up,
+             test_fits_small_screen, fixture_tear_down);
   g_test_add("/App/Window/bad-folder", Fixture, NULL, fixture_set_up, test_bad_folder,
              fixture_tear_down);
   g_test_add("/App/Window/short-training", Fixture, NULL, fixture_set_up,

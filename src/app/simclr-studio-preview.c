@@ -17,7 +17,7 @@ G_DEFINE_FINAL_TYPE(SimclrStudioPreview, simclr_studio_preview, GTK_TYPE_WIDGET)
 
 #define EMPTY_WIDTH_PX 320
 #define EMPTY_HEIGHT_PX 140
-#define MAX_SCALE 2.0
+#define MAX_SCALE 3.0
 
 /* Drops the rendered figure; a new size only when the cells change. */
 static void
@@ -113,8 +113,9 @@ simclr_studio_preview_measure(GtkWidget *widget, GtkOrientation orientation, int
     *natural = 2 * fig_w;
     return;
   }
-  /* Height follows the scale the width allows. */
-  double scale = for_size > 0 ? fit_scale(fig_w, fig_h, for_size, G_MAXINT) : MAX_SCALE;
+  /* Height follows the scale the width allows (the natural width's when
+   * the width is not known yet). */
+  double scale = fit_scale(fig_w, fig_h, for_size > 0 ? for_size : 2 * fig_w, G_MAXINT);
   *minimum = *natural = (int)ceil(fig_h * scale);
 }
 

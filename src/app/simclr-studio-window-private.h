@@ -22,6 +22,7 @@ struct _SimclrStudioWindow {
   SimclrStudioDataPanel *data_panel;
   SimclrStudioParamsPanel *params_panel;
   SimclrStudioPreviewPanel *preview_panel;
+  GtkStack *view_stack; /* "preview" and "training" pages */
   GtkDropDown *runs_dropdown;
   GtkProgressBar *progress_bar;
   SimclrStudioChartView *accuracy_chart;

@@ -19,6 +19,8 @@ enum { PROP_0, PROP_LOADING, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 #define STALL_METER_PERIOD_MS 10
+/* A no-break space: a wrapped log line breaks between fields, not in them. */
+#define NBSP "\xc2\xa0"
 
 static const char *const run_titles[SC_N_RUNS] = { "Baseline", "Pretraining", "Finetuning" };
 static const char *const series_names[SC_N_RUNS] = { "baseline", "pretraining (probe)",
@@ -215,11 +217,12 @@ log_epoch(SimclrStudioWindow *self, ScRunKind run, int epochs, const ScEpochMetr
     if (isnan(v))
       continue;
     if (log_fields[i].percent)
-      g_string_append_printf(line, "  %s %.2f%%", log_fields[i].name, 100.0 * v);
+      g_string_append_printf(line, "  %s" NBSP "%.2f%%", log_fields[i].name, 100.0 * v);
     else
-      g_string_append_printf(line, "  %s %.4f", log_fields[i].name, v);
+      g_string_append_printf(line, "  %s" NBSP "%.4f", log_fields[i].name, v);
   }
-  g_string_append_printf(line, "  (%.1f s, %.0f images/s)", m->seconds, m->images_per_s);
+  g_string_append_printf(line, "  (%.1f" NBSP "s," NBSP "%.0f" NBSP "images/s)", m->seconds,
+                         m->images_per_s);
   log_line(self, line->str);
 }
 
@@ -380,6 +383,7 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
                config.data_path ? config.data_path : SC_DEFAULT_DATA_DIR, config.backend, dir);
     lock_settings(self, TRUE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->runs_dropdown), FALSE);
+    gtk_stack_set_visible_child_name(self->view_stack, "training");
     simclr_studio_window_actions_update(self);
   }
   sc_train_config_clear(&config);
@@ -556,6 +560,7 @@ simclr_studio_window_class_init(SimclrStudioWindowClass *klass)
   BIND(data_panel);
   BIND(params_panel);
   BIND(preview_panel);
+  BIND(view_stack);
   BIND(runs_dropdown);
   BIND(progress_bar);
   BIND(accuracy_chart);
