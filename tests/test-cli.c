@@ -101,6 +101,21 @@ test_bad_flags(void)
   sc_test_rmtree(dir);
 }
 
+/* --help says what --labeled does: per class, from the train split, in
+ * every format. */
+static void
+test_help(void)
+{
+  const char *args[] = { "--help", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(run_cli(args, &out, &err), ==, 0);
+  const char *labeled = strstr(out, "--labeled");
+  g_assert_nonnull(labeled);
+  g_autofree char *line = g_strndup(labeled, strcspn(labeled, "\n"));
+  g_assert_nonnull(strstr(line, "PER CLASS, drawn from the train split"));
+  g_assert_null(strstr(line, "uses its own"));
+}
+
 /* A command line that parses but whose data cannot be read: status 1 and a
  * message naming the folder; no --out folder left behind. */
 static void
@@ -645,6 +660,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/cli/bad-flags", test_bad_flags);
   g_test_add_func("/cli/failure-exit-1", test_failure_exit_1);
+  g_test_add_func("/cli/help", test_help);
   static const char *const formats[] = { "idx", "cifar10", "stl10", "folder" };
   for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
     g_autofree char *name = g_strdup_printf("/cli/end-to-end/%s", formats[i]);

@@ -295,10 +295,11 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s, int argc, char **
     { "format", 0, 0, G_OPTION_ARG_STRING, &f->format,
       "Data format: auto, stl10, cifar10, idx or folder (default auto)", "FMT" },
     { "labeled", 0, 0, G_OPTION_ARG_INT, &f->labeled,
-      help(s, "Labeled images PER CLASS (default %d; STL-10 uses its own train split)",
-           d->labeled_per_class), "N" },
+      help(s, "Labeled images PER CLASS, drawn from the train split (default %d; "
+           "in every format, STL-10 too)", d->labeled_per_class), "N" },
     { "unlabeled", 0, 0, G_OPTION_ARG_INT64, &f->unlabeled,
-      help(s, "At most N unlabeled images, 0 for all (default %zu)", d->unlabeled_cap), "N" },
+      help(s, "At most N unlabeled images, 0 for all (default %zu): STL-10's unlabeled "
+           "split, else the train images not labeled", d->unlabeled_cap), "N" },
     { "subset", 0, 0, G_OPTION_ARG_INT64, &f->subset,
       "At most N images from each split, for quick demos (default 0: all)", "N" },
     { "input-size", 0, 0, G_OPTION_ARG_INT, &f->input_size,

@@ -26,7 +26,7 @@ typedef struct {
   /* Data */
   char *data_path;          /* NULL: the default data set */
   ScDataFormat format;
-  int labeled_per_class;    /* labeled images per class (not STL-10: it has its own) */
+  int labeled_per_class;    /* labeled images per class, from the train split */
   size_t unlabeled_cap;     /* 0: no cap */
   size_t subset;            /* 0: all; else at most this many images from each split */
   int input_size;           /* model input, pixels per side */
