@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "simclr-studio-run-folders.h"
 #include "simclr-studio-settings.h"
 #include "simclr-studio-window-private.h"
 #include "test-app-util.h"
@@ -22,7 +23,7 @@ static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
   f->data_home = sc_test_mkdtemp();
-  g_setenv("XDG_DATA_HOME", f->data_home, TRUE); /* checkpoints go here */
+  g_setenv("XDG_DATA_HOME", f->data_home, TRUE);
   g_autoptr(GError) error = NULL;
   f->settings = simclr_studio_settings_new(TRUE, &error);
   g_assert_no_error(error);
@@ -48,6 +49,9 @@ static SimclrStudioWindow *
 open_window(Fixture *f)
 {
   f->window = simclr_studio_window_new(NULL, f->settings);
+  /* GLib reads XDG_DATA_HOME once per process: each test names its own. */
+  g_autofree char *runs = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
+  simclr_studio_window_set_runs_root(f->window, runs, SIMCLR_STUDIO_RUNS_KEPT);
   sc_app_test_show(GTK_WINDOW(f->window));
   g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
   return f->window;
@@ -257,6 +261,49 @@ test_stop(Fixture *f, gconstpointer data)
   g_assert_false(simclr_studio_runner_get_paused(w->runner));
 }
 
+static void
+stop_at_checkpoint_cb(SimclrStudioWindow *w, const ScTrainerEvent *e, gboolean *stopped)
+{
+  if (e->kind != SC_EVENT_CHECKPOINT || *stopped)
+    return;
+  *stopped = TRUE;
+  g_action_group_activate_action(G_ACTION_GROUP(w), "stop", NULL);
+}
+
+/* A stop after a checkpoint: the log names the run folder, which holds the
+ * checkpoint, and the command that continues it. */
+static void
+test_stop_names_checkpoint(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  simclr_studio_settings_apply_quick(f->settings);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 50);
+  SimclrStudioWindow *w = open_window(f);
+  gboolean stopped = FALSE;
+  g_signal_connect(w, "training-event", G_CALLBACK(stop_at_checkpoint_cb), &stopped);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  simclr_studio_runner_wait(w->runner);
+  g_assert_true(stopped);
+  g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Stopped");
+
+  GtkTextBuffer *log = gtk_text_view_get_buffer(w->log_view);
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(log, &start, &end);
+  g_autofree char *text = gtk_text_buffer_get_text(log, &start, &end, FALSE);
+  const char *cmd = strstr(text, "`simclr-train --resume ");
+  g_assert_nonnull(cmd);
+  cmd += strlen("`simclr-train --resume ");
+  g_autofree char *dir = g_strndup(cmd, strcspn(cmd, "`"));
+  g_autofree char *runs = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
+  g_assert_true(g_str_has_prefix(dir, runs));
+  g_autofree char *ckpt = g_build_filename(dir, "checkpoint.safetensors", NULL);
+  g_assert_true(g_file_test(ckpt, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *named = g_strdup_printf("The last checkpoint is in %s;", dir);
+  g_assert_nonnull(strstr(text, named));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -266,6 +313,8 @@ main(int argc, char *argv[])
              fixture_tear_down);
   g_test_add("/App/Window/fits-small-screen", Fixture, NULL, fixture_set_up,
              test_fits_small_screen, fixture_tear_down);
+  g_test_add("/App/Window/stop-names-checkpoint", Fixture, NULL, fixture_set_up,
+             test_stop_names_checkpoint, fixture_tear_down);
   g_test_add("/App/Window/bad-folder", Fixture, NULL, fixture_set_up, test_bad_folder,
              fixture_tear_down);
   g_test_add("/App/Window/short-training", Fixture, NULL, fixture_set_up,
