@@ -195,6 +195,25 @@ three_series_chart(void)
   return chart;
 }
 
+/* One epoch of one: the point is centred, half an epoch from either side,
+ * not drawn on the y axis. */
+static void
+test_single_epoch(void)
+{
+  g_autoptr(ScChart) chart = sc_chart_new("t", "epoch", "accuracy");
+  sc_chart_set_x_extent(chart, 1);
+  guint s = sc_chart_add_series(chart, "baseline", 0, 0, 0);
+  sc_chart_append(chart, s, 1, 0.5);
+  ScRect area;
+  ScAxis xa, ya;
+  sc_chart_get_layout(chart, W, H, &area, &xa, &ya);
+  g_assert_cmpfloat(xa.min, ==, 0.5);
+  g_assert_cmpfloat(xa.max, ==, 1.5);
+  double px, py;
+  sc_chart_map(chart, W, H, 1, 0.5, &px, &py);
+  g_assert_cmpfloat_with_epsilon(px, area.x + area.width / 2, 1e-9);
+}
+
 static void
 test_layout_mapping(void)
 {
@@ -287,9 +306,10 @@ test_layout_extent_and_single_point(void)
   sc_chart_append(chart, 0, 1, 0.42);
   ScAxis xa, ya;
   sc_chart_get_layout(chart, W, H, NULL, &xa, &ya);
-  /* One epoch: x spans 1..2, y is padded around the value. */
-  g_assert_cmpfloat(xa.min, ==, 1.0);
-  g_assert_cmpfloat(xa.max, ==, 2.0);
+  /* One epoch: x spans half an epoch either side, y is padded around the
+   * value. */
+  g_assert_cmpfloat(xa.min, ==, 0.5);
+  g_assert_cmpfloat(xa.max, ==, 1.5);
   g_assert_cmpfloat(ya.min, <, 0.42);
   g_assert_cmpfloat(ya.max, >, 0.42);
 
@@ -299,7 +319,7 @@ test_layout_extent_and_single_point(void)
   g_assert_cmpfloat(xa.max, ==, 20.0);
   sc_chart_set_x_extent(chart, NAN);
   sc_chart_get_layout(chart, W, H, NULL, &xa, NULL);
-  g_assert_cmpfloat(xa.max, ==, 2.0);
+  g_assert_cmpfloat(xa.max, ==, 1.5);
 
   /* Clear keeps the series and drops the points. */
   sc_chart_clear(chart);
@@ -754,6 +774,7 @@ main(int argc, char **argv)
   g_test_add_func("/Plot/Render/constant", test_render_constant_and_faint);
   g_test_add_func("/Plot/Render/highlight", test_render_highlight);
   g_test_add_func("/Plot/Write/svg", test_svg);
+  g_test_add_func("/Plot/Layout/single-epoch", test_single_epoch);
   g_test_add_func("/Plot/Write/errors", test_write_errors);
   g_test_add_func("/Plot/Write/atomic", test_write_replaces_atomically);
 

@@ -435,7 +435,8 @@ chart_y_range(const ScChart *chart, ScRange yr)
   return yr;
 }
 
-/* The x range: epochs from 1, at least one epoch wide, up to the extent. */
+/* The x range: epochs from 1 up to the extent; a single epoch is centred
+ * with half an epoch on either side, not drawn on the y axis. */
 static ScRange
 chart_x_range(const ScChart *chart, ScRange xr)
 {
@@ -443,8 +444,10 @@ chart_x_range(const ScChart *chart, ScRange xr)
     xr = (ScRange){ 1.0, 1.0 };
   xr.min = MIN(xr.min, 1.0);
   xr.max = MAX(xr.max, chart->x_extent);
-  if (xr.max < xr.min + 1.0)
-    xr.max = xr.min + 1.0;
+  if (xr.max < xr.min + 1.0) {
+    double mid = (xr.min + xr.max) / 2.0;
+    xr = (ScRange){ mid - 0.5, mid + 0.5 };
+  }
   return xr;
 }
 
