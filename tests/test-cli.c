@@ -138,6 +138,15 @@ test_failure_exit_1(void)
   g_autofree char *so2 = NULL, *se2 = NULL;
   g_assert_cmpint(run_cli(labeled, &so2, &se2), ==, 1);
   g_assert_nonnull(strstr(se2, "has 1 training image, fewer than the 2"));
+
+  /* A step far larger than any machine's memory is refused up front. */
+  g_autofree char *big = g_build_filename(dir, "big", NULL);
+  fx_idx_folder(big, 1100, 10, 28, 28, FALSE);
+  const char *huge[] = { "--data", big, "--input-size", "512", "--width", "4096", NULL };
+  g_autofree char *so3 = NULL, *se3 = NULL;
+  g_assert_cmpint(run_cli(huge, &so3, &se3), ==, 1);
+  g_assert_nonnull(strstr(se3, "--input-size 512"));
+  g_assert_nonnull(strstr(se3, "GiB"));
   sc_test_rmtree(dir);
 }
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Training meters of one epoch (reference section 5.5). */
 typedef struct {
@@ -172,6 +173,42 @@ allocate_buffers(ScTrainer *t, GError **error)
          && (t->dev_labels = sc_backend_alloc(be, cap * 4, "labels", error));
 }
 
+/* Bytes a training step needs, roughly: the views (capacity, S, S, 3) and,
+ * per conv layer, output, gradient and scratch of (capacity, s, s, width)
+ * floats; the larger of one such step and the data. */
+static double
+step_bytes_estimate(const ScTrainer *t)
+{
+  double cap = MAX(2 * contrastive_batch(t), t->config.batch_size);
+  double s = t->in_size, bytes = cap * s * s * 3 * 4;
+  for (int layer = 0; layer < 4 && s >= 3; layer++) {
+    s = floor((s - 3) / 2) + 1; /* 3x3, stride 2, valid */
+    bytes += 3 * cap * s * s * t->config.width * 4;
+  }
+  return bytes;
+}
+
+/* Refuses sizes whose step cannot fit in this machine's memory, before
+ * anything large is allocated (the allocations alone would succeed and
+ * the machine would swap). */
+static gboolean
+check_memory(const ScTrainer *t, GError **error)
+{
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0 || g_strcmp0(t->config.backend, "cpu") != 0)
+    return TRUE;
+  double ram = (double)pages * page, need = step_bytes_estimate(t);
+  if (need <= ram)
+    return TRUE;
+  g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_OUT_OF_MEMORY,
+              "--input-size %d with --batch-size %d and --width %d needs about %.1f GiB "
+              "for a training step, more than this machine's %.1f GiB: give a smaller "
+              "--input-size, --batch-size or --width",
+              t->in_size, t->config.batch_size, t->config.width, need / 1073741824.0,
+              ram / 1073741824.0);
+  return FALSE;
+}
+
 /* A folder holds its checkpoint under a fixed name. */
 static char *
 checkpoint_file(const char *path)
@@ -227,7 +264,7 @@ sc_trainer_new(const ScTrainConfig *config, const char *resume_path, GError **er
                        .seed = t->config.seed };
   if (!check_image_shapes(t, error) || !(t->plan = sc_split_plan_new(t->data, &sc, error))
       || !sc_batch_plan_init(&t->batches, t->plan, t->config.batch_size, error)
-      || !build_models(t, error) || !allocate_buffers(t, error))
+      || !check_memory(t, error) || !build_models(t, error) || !allocate_buffers(t, error))
     goto fail;
   if (resume != NULL && !sc_trainer_check_data(t, resume, resume_file, error))
     goto fail;
