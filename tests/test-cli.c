@@ -93,6 +93,7 @@ test_bad_flags(void)
     /* The checkpoint fixes everything but where to run and write. */
     { { "--resume", used, "--epochs", "3" }, "--epochs" },
     { { "--resume", used, "--data=/elsewhere" }, "--data" },
+    { { "--resume", used, "--threads", "100000" }, "--threads" },
     /* Another run's checkpoint is not overwritten. */
     { { "--data", dir, "--out", used }, "--out" },
   };

@@ -141,6 +141,10 @@ apply_flags(RawFlags *f, CliOptions *o, GError **error)
                     f->unlabeled);
   if (f->subset < 0)
     return bad_flag(error, "--subset", "must be >= 0, got %" G_GINT64_FORMAT, f->subset);
+  /* Checked here too: a resumed run skips the configuration check below. */
+  if (f->threads < 0 || f->threads > SC_MAX_THREADS)
+    return bad_flag(error, "--threads", "must be between 0 (the library's choice) and %d, "
+                    "got %d", SC_MAX_THREADS, f->threads);
   c->labeled_per_class = f->labeled;
   c->unlabeled_cap = (size_t)f->unlabeled;
   c->subset = (size_t)f->subset;

@@ -233,6 +233,10 @@ sc_trainer_new(const ScTrainConfig *config, const char *resume_path, GError **er
     g_free(effective.backend);
     effective.backend = g_strdup(config->backend);
     effective.threads = config->threads;
+    if (!sc_train_config_validate(&effective, error)) {
+      sc_train_config_clear(&effective);
+      return NULL;
+    }
   } else {
     if (!sc_train_config_validate(config, error))
       return NULL;
