@@ -636,7 +636,7 @@ test_resume_data_changed(Fixture *f, gconstpointer user_data)
     const char *what;
   } cases[] = {
     { 30, 0, "train images 40 then, 30 now" },
-    { 40, 1, "sample hash" },
+    { 40, 1, "the first or last images or labels of a split changed" },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     sc_test_rmtree(f->data);

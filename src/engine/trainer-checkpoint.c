@@ -305,9 +305,13 @@ sc_trainer_check_data(ScTrainer *t, const ScSafetensors *st, const char *path,
   g_autoptr(GString) diff = g_string_new(NULL);
   for (int i = 0; i < N_DATA_KEYS; i++) {
     const char *then = json_object_get_string_member_with_default(saved, data_keys[i], "?");
-    if (g_strcmp0(then, now[i]) != 0)
-      g_string_append_printf(diff, "%s%s %s then, %s now", diff->len > 0 ? "; " : "",
-                             data_keys[i], then, now[i]);
+    const char *sep = diff->len > 0 ? "; " : "";
+    gboolean same = g_strcmp0(then, now[i]) == 0;
+    if (!same && i == N_DATA_KEYS - 1) /* a hash says nothing to the reader */
+      g_string_append_printf(diff, "%sthe first or last images or labels of a split "
+                             "changed", sep);
+    else if (!same)
+      g_string_append_printf(diff, "%s%s %s then, %s now", sep, data_keys[i], then, now[i]);
     g_free(now[i]);
   }
   if (diff->len == 0)
