@@ -244,100 +244,104 @@ measure_workspace(ScCudaBackend *cuda, size_t *bytes)
   return NULL;
 }
 
+/* The algorithm that needs no workspace, when nothing else can be chosen. */
+static const int fallback_algo[DIR_COUNT] = {
+  CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+  CUDNN_CONVOLUTION_BWD_DATA_ALGO_0,
+  CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0,
+};
+
+/* Ranks the algorithms of one direction, measured on the operands with
+ * workspace ws or, when ws is NULL, by cuDNN's heuristics, and picks the
+ * fastest that fits ws_bytes into ch. The operands are those of the
+ * direction's call: forward (x, w -> y), backward data (w, dy -> dx),
+ * backward filter (x, dy -> dw). */
 static void
-choose_forward(ScCudaBackend *cuda, ConvPlan *p, const float *x, const float *w, float *y)
+rank_algorithms(ScCudaBackend *cuda, const ConvPlan *p, ConvDir dir, const float *a,
+                const float *b, float *out, void *ws, size_t ws_bytes, ConvChoice *ch)
 {
-  ConvChoice *ch = &p->choice[DIR_FORWARD];
-  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-  int count = 0;
+  cudnnHandle_t h = cuda->cudnn;
+  int n = 0;
+  cudnnStatus_t st;
+  switch (dir) {
+  case DIR_FORWARD: {
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    const int max = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+    st = ws != NULL ? cudnnFindConvolutionForwardAlgorithmEx(h, p->x_md, a, p->w_md, b, p->conv,
+                                                             p->y_md, out, max, &n, perf, ws,
+                                                             ws_bytes)
+                    : cudnnGetConvolutionForwardAlgorithm_v7(h, p->x_md, p->w_md, p->conv,
+                                                             p->y_md, max, &n, perf);
+    if (st == CUDNN_STATUS_SUCCESS)
+      PICK_FIRST(perf, n, ws_bytes, ch);
+    break;
+  }
+  case DIR_BACKWARD_DATA: {
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    const int max = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+    st = ws != NULL ? cudnnFindConvolutionBackwardDataAlgorithmEx(h, p->w_md, a, p->y_md, b,
+                                                                  p->conv, p->x_md, out, max,
+                                                                  &n, perf, ws, ws_bytes)
+                    : cudnnGetConvolutionBackwardDataAlgorithm_v7(h, p->w_md, p->y_md, p->conv,
+                                                                  p->x_md, max, &n, perf);
+    if (st == CUDNN_STATUS_SUCCESS)
+      PICK_FIRST(perf, n, ws_bytes, ch);
+    break;
+  }
+  case DIR_BACKWARD_FILTER: {
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    const int max = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+    st = ws != NULL ? cudnnFindConvolutionBackwardFilterAlgorithmEx(h, p->x_md, a, p->y_md, b,
+                                                                    p->conv, p->w_md, out, max,
+                                                                    &n, perf, ws, ws_bytes)
+                    : cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, p->x_md, p->y_md,
+                                                                    p->conv, p->w_md, max, &n,
+                                                                    perf);
+    if (st == CUDNN_STATUS_SUCCESS)
+      PICK_FIRST(perf, n, ws_bytes, ch);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+/* Chooses the algorithm of one direction (operands as rank_algorithms):
+ * measured, else from the heuristics, else the fallback. */
+static void
+choose(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const float *a, const float *b,
+       float *out)
+{
+  ConvChoice *ch = &p->choice[dir];
   size_t ws_bytes;
   void *ws = measure_workspace(cuda, &ws_bytes);
   cudnnSetConvolutionMathType(p->conv, math_allowed(cuda));
-  if (ws != NULL
-      && cudnnFindConvolutionForwardAlgorithmEx(cuda->cudnn, p->x_md, x, p->w_md, w, p->conv,
-                                                p->y_md, y,
-                                                CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count,
-                                                perf, ws, ws_bytes)
-           == CUDNN_STATUS_SUCCESS)
-    PICK_FIRST(perf, count, ws_bytes, ch);
-  if (!ch->chosen
-      && cudnnGetConvolutionForwardAlgorithm_v7(cuda->cudnn, p->x_md, p->w_md, p->conv,
-                                                p->y_md, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                                &count, perf)
-           == CUDNN_STATUS_SUCCESS)
-    PICK_FIRST(perf, count, ws_bytes, ch);
+  if (ws != NULL)
+    rank_algorithms(cuda, p, dir, a, b, out, ws, ws_bytes, ch);
   if (!ch->chosen)
-    *ch = (ConvChoice){ TRUE, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, CUDNN_FMA_MATH, 0 };
+    rank_algorithms(cuda, p, dir, a, b, out, NULL, ws_bytes, ch);
+  if (!ch->chosen)
+    *ch = (ConvChoice){ TRUE, fallback_algo[dir], CUDNN_FMA_MATH, 0 };
   restrict_math(cuda, ch);
 }
 
-static void
-choose_backward_data(ScCudaBackend *cuda, ConvPlan *p, const float *w, const float *dy,
-                     float *dx)
+/* The algorithm of one direction (chosen on its first use; operands as
+ * rank_algorithms) made ready to run: its workspace in ws (NULL when it
+ * needs none) and its math type set. NULL when either fails. */
+static const ConvChoice *
+prepare(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const float *a, const float *b,
+        float *out, void **ws)
 {
-  ConvChoice *ch = &p->choice[DIR_BACKWARD_DATA];
-  cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-  int count = 0;
-  size_t ws_bytes;
-  void *ws = measure_workspace(cuda, &ws_bytes);
-  cudnnSetConvolutionMathType(p->conv, math_allowed(cuda));
-  if (ws != NULL
-      && cudnnFindConvolutionBackwardDataAlgorithmEx(cuda->cudnn, p->w_md, w, p->y_md, dy,
-                                                     p->conv, p->x_md, dx,
-                                                     CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-                                                     &count, perf, ws, ws_bytes)
-           == CUDNN_STATUS_SUCCESS)
-    PICK_FIRST(perf, count, ws_bytes, ch);
-  if (!ch->chosen
-      && cudnnGetConvolutionBackwardDataAlgorithm_v7(cuda->cudnn, p->w_md, p->y_md, p->conv,
-                                                     p->x_md,
-                                                     CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-                                                     &count, perf)
-           == CUDNN_STATUS_SUCCESS)
-    PICK_FIRST(perf, count, ws_bytes, ch);
+  ConvChoice *ch = &p->choice[dir];
   if (!ch->chosen)
-    *ch = (ConvChoice){ TRUE, CUDNN_CONVOLUTION_BWD_DATA_ALGO_0, CUDNN_FMA_MATH, 0 };
-  restrict_math(cuda, ch);
-}
-
-static void
-choose_backward_filter(ScCudaBackend *cuda, ConvPlan *p, const float *x, const float *dy,
-                       float *dw)
-{
-  ConvChoice *ch = &p->choice[DIR_BACKWARD_FILTER];
-  cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-  int count = 0;
-  size_t ws_bytes;
-  void *ws = measure_workspace(cuda, &ws_bytes);
-  cudnnSetConvolutionMathType(p->conv, math_allowed(cuda));
-  if (ws != NULL
-      && cudnnFindConvolutionBackwardFilterAlgorithmEx(cuda->cudnn, p->x_md, x, p->y_md, dy,
-                                                       p->conv, p->w_md, dw,
-                                                       CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                       &count, perf, ws, ws_bytes)
-           == CUDNN_STATUS_SUCCESS)
-    PICK_FIRST(perf, count, ws_bytes, ch);
-  if (!ch->chosen
-      && cudnnGetConvolutionBackwardFilterAlgorithm_v7(cuda->cudnn, p->x_md, p->y_md, p->conv,
-                                                       p->w_md,
-                                                       CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                       &count, perf)
-           == CUDNN_STATUS_SUCCESS)
-    PICK_FIRST(perf, count, ws_bytes, ch);
-  if (!ch->chosen)
-    *ch = (ConvChoice){ TRUE, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0, CUDNN_FMA_MATH, 0 };
-  restrict_math(cuda, ch);
-}
-
-/* The workspace of a chosen algorithm (NULL and 0 when it needs none). */
-static gboolean
-run_workspace(ScCudaBackend *cuda, const ConvChoice *ch, void **ws)
-{
+    choose(cuda, p, dir, a, b, out);
   *ws = NULL;
-  if (ch->workspace_bytes == 0)
-    return TRUE;
-  *ws = sc_cuda_scratch(cuda, SC_CUDA_SCRATCH_WS, ch->workspace_bytes);
-  return *ws != NULL;
+  if (ch->workspace_bytes > 0
+      && (*ws = sc_cuda_scratch(cuda, SC_CUDA_SCRATCH_WS, ch->workspace_bytes)) == NULL)
+    return NULL;
+  if (!sc_cudnn_check(cuda, cudnnSetConvolutionMathType(p->conv, ch->math), "math type"))
+    return NULL;
+  return ch;
 }
 
 /* Fills a buffer of floats with NaN, so a failed operation's output cannot
@@ -402,14 +406,10 @@ sc_cuda_conv2d_forward(ScBackend *be, const ScConvDesc *d, const float *x, const
     poison(cuda, y, y_count);
     return;
   }
-  ConvChoice *ch = &p->choice[DIR_FORWARD];
-  if (!ch->chosen)
-    choose_forward(cuda, p, xin, wt, y);
-
   const float one = 1.0f, zero = 0.0f;
   void *ws;
-  if (!run_workspace(cuda, ch, &ws)
-      || !sc_cudnn_check(cuda, cudnnSetConvolutionMathType(p->conv, ch->math), "math type")
+  const ConvChoice *ch = prepare(cuda, p, DIR_FORWARD, xin, wt, y, &ws);
+  if (ch == NULL
       || !sc_cudnn_check(cuda,
                          cudnnConvolutionForward(cuda->cudnn, &one, p->x_md, xin, p->w_md, wt,
                                                  p->conv,
@@ -433,13 +433,10 @@ backward_filter(ScCudaBackend *cuda, ConvPlan *p, const float *xin, const float 
   float *dwt = sc_cuda_scratch(cuda, SC_CUDA_SCRATCH_DW, weights_count(d) * sizeof(float));
   if (dwt == NULL)
     return FALSE;
-  ConvChoice *ch = &p->choice[DIR_BACKWARD_FILTER];
-  if (!ch->chosen)
-    choose_backward_filter(cuda, p, xin, dy, dwt);
   const float one = 1.0f, zero = 0.0f;
   void *ws;
-  return run_workspace(cuda, ch, &ws)
-         && sc_cudnn_check(cuda, cudnnSetConvolutionMathType(p->conv, ch->math), "math type")
+  const ConvChoice *ch = prepare(cuda, p, DIR_BACKWARD_FILTER, xin, dy, dwt, &ws);
+  return ch != NULL
          && sc_cudnn_check(cuda,
                            cudnnConvolutionBackwardFilter(
                              cuda->cudnn, &one, p->x_md, xin, p->y_md, dy, p->conv,
@@ -467,13 +464,10 @@ backward_data(ScCudaBackend *cuda, ConvPlan *p, const float *w, const float *dy,
     if (dxp == NULL)
       return FALSE;
   }
-  ConvChoice *ch = &p->choice[DIR_BACKWARD_DATA];
-  if (!ch->chosen)
-    choose_backward_data(cuda, p, wt, dy, dxp);
   const float one = 1.0f, zero = 0.0f;
   void *ws;
-  if (!run_workspace(cuda, ch, &ws)
-      || !sc_cudnn_check(cuda, cudnnSetConvolutionMathType(p->conv, ch->math), "math type")
+  const ConvChoice *ch = prepare(cuda, p, DIR_BACKWARD_DATA, wt, dy, dxp, &ws);
+  if (ch == NULL
       || !sc_cudnn_check(cuda,
                          cudnnConvolutionBackwardData(cuda->cudnn, &one, p->w_md, wt, p->y_md,
                                                       dy, p->conv,
