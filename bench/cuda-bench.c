@@ -22,24 +22,17 @@
  * One JSON line per case: seconds (median step, or the whole epoch), images
  * per second, and device memory: this backend's peak allocation and the
  * device's used memory (cudaMemGetInfo, cuBLAS and cuDNN included). */
-#include "adam.h"
 #include "augment.h"
-#include "backend.h"
+#include "bench-common.h"
 #include "config.h"
 #include "cuda/sc-cuda.h"
 #include "loss.h"
-#include "model.h"
 #include "rng.h"
 
 #include <cuda_runtime_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define WIDTH 128
-#define SIDE 96
-#define CLASSES 10
-#define TEMPERATURE 0.1f
 
 typedef struct {
   int batch;   /* B */
@@ -50,114 +43,24 @@ typedef struct {
   gboolean tf32;
 } BenchConfig;
 
+/* The epoch case: the contrastive model, the online probe and the data set. */
 typedef struct {
-  ScBackend *be;
-  ScNet *encoder, *head, *probe;
-  ScParams *params, *probe_params;
-  ScAdam *adam, *probe_adam;
-  int rows;              /* images per forward: 2B or B */
-  float *x;              /* (rows, 96, 96, 3) */
-  float *dhead, *dfeat;  /* (rows, head outputs), (rows, WIDTH) */
-  float *loss;           /* (rows) */
-  int32_t *labels;       /* (rows) device */
-  int32_t *host_labels;  /* (rows) */
-  uint8_t *images;       /* epoch: (steps * B, 96, 96, 3) device */
-} Bench;
+  BenchModel m;
+  ScNet *probe;
+  ScParams *probe_params;
+  ScAdam *probe_adam;
+  uint8_t *images; /* (steps * B, 96, 96, 3) device */
+} EpochBench;
 
 static void
-bench_clear(Bench *b)
+epoch_bench_clear(EpochBench *b)
 {
-  void *bufs[] = { b->x, b->dhead, b->dfeat, b->loss, b->labels, b->images };
-  for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
-    if (bufs[i] != NULL)
-      b->be->ops->free(b->be, bufs[i]);
-  sc_adam_free(b->adam);
+  if (b->images != NULL)
+    b->m.be->ops->free(b->m.be, b->images);
   sc_adam_free(b->probe_adam);
-  sc_params_free(b->params);
   sc_params_free(b->probe_params);
-  sc_net_free(b->encoder);
-  sc_net_free(b->head);
   sc_net_free(b->probe);
-  g_free(b->host_labels);
-}
-
-static gboolean
-bench_init(Bench *b, ScBackend *be, gboolean contrastive, int batch, GError **error)
-{
-  *b = (Bench){ .be = be, .rows = contrastive ? 2 * batch : batch };
-  ScAdamConfig ac;
-  sc_adam_config_init_default(&ac);
-  b->encoder = sc_encoder_new(SIDE, SIDE, 3, WIDTH, error);
-  if (b->encoder == NULL)
-    return FALSE;
-  b->head = contrastive ? sc_projection_head_new(WIDTH, WIDTH)
-                        : sc_linear_head_new(WIDTH, CLASSES);
-  ScNet *nets[2] = { b->encoder, b->head };
-  if (!(b->params = sc_params_new(be, nets, 2, error))
-      || !(b->adam = sc_adam_new(be, b->params->count, &ac, error))
-      || !sc_net_prepare(b->encoder, b->rows, error) || !sc_net_prepare(b->head, b->rows, error))
-    return FALSE;
-  sc_net_init_glorot(b->encoder, 1, 0);
-  sc_net_init_glorot(b->head, 1, 1);
-
-  size_t image = (size_t)SIDE * SIDE * 3, out = sc_net_output_size(b->head);
-  if (!(b->x = sc_backend_alloc(be, b->rows * image * sizeof(float), "the views", error))
-      || !(b->dhead = sc_backend_alloc(be, b->rows * MAX(out, CLASSES) * sizeof(float),
-                                       "head gradients", error))
-      || !(b->dfeat = sc_backend_alloc(be, (size_t)b->rows * WIDTH * sizeof(float),
-                                       "feature gradients", error))
-      || !(b->loss = sc_backend_alloc(be, b->rows * sizeof(float), "losses", error))
-      || !(b->labels = sc_backend_alloc(be, b->rows * sizeof(int32_t), "labels", error)))
-    return FALSE;
-
-  ScRng rng;
-  sc_rng_init(&rng, 7, SC_RNG_TEST, 0, 0, 0);
-  g_autofree float *host = g_new(float, b->rows * image);
-  for (size_t i = 0; i < b->rows * image; i++)
-    host[i] = sc_rng_uniform(&rng);
-  be->ops->upload(be, b->x, host, b->rows * image * sizeof(float));
-  b->host_labels = g_new(int32_t, b->rows);
-  for (int i = 0; i < b->rows; i++)
-    b->host_labels[i] = (int32_t)sc_rng_below(&rng, CLASSES);
-  be->ops->upload(be, b->labels, b->host_labels, b->rows * sizeof(int32_t));
-  return TRUE;
-}
-
-/* The contrastive step on x (views 1 in rows 0..B-1, views 2 after). */
-static gboolean
-contrastive_step(Bench *b, GError **error)
-{
-  int batch = b->rows / 2;
-  const float *feat = sc_net_forward(b->encoder, b->x, b->rows); /* (2B, WIDTH) */
-  const float *proj = sc_net_forward(b->head, feat, b->rows);    /* (2B, WIDTH) */
-  int64_t correct = 0;
-  ScNtxentArgs args = {
-    .batch = batch, .dim = WIDTH, .temperature = TEMPERATURE,
-    .variant = SC_NTXENT_CROSS_VIEW, .p1 = proj, .p2 = proj + (size_t)batch * WIDTH,
-    .loss = b->loss, .dp1 = b->dhead, .dp2 = b->dhead + (size_t)batch * WIDTH,
-    .n_correct = &correct, /* the metric that comes back each step */
-  };
-  if (!sc_ntxent(b->be, &args, error))
-    return FALSE;
-  sc_net_backward(b->head, b->dhead, b->dfeat);
-  sc_net_backward(b->encoder, b->dfeat, NULL);
-  sc_adam_step(b->adam, b->params->params, b->params->grads);
-  return TRUE;
-}
-
-static gboolean
-supervised_step(Bench *b, GError **error)
-{
-  const float *feat = sc_net_forward(b->encoder, b->x, b->rows);
-  const float *logits = sc_net_forward(b->head, feat, b->rows);
-  int64_t correct = 0;
-  if (!sc_softmax_xent_mean(b->be, b->rows, CLASSES, logits, b->labels, b->host_labels,
-                            b->loss, b->dhead, &correct, error))
-    return FALSE;
-  sc_net_backward(b->head, b->dhead, b->dfeat);
-  sc_net_backward(b->encoder, b->dfeat, NULL);
-  sc_adam_step(b->adam, b->params->params, b->params->grads);
-  return TRUE;
+  bench_model_clear(&b->m);
 }
 
 /* Device memory: this backend's peak and the device's used bytes, in MiB. */
@@ -170,39 +73,21 @@ memory_mib(ScBackend *be, double *peak, double *used)
   *used = (total_b - free_b) / 1048576.0;
 }
 
-static double
-mean_loss(Bench *b, int n)
-{
-  g_autofree float *host = g_new(float, n);
-  b->be->ops->download(b->be, host, b->loss, n * sizeof(float));
-  double sum = 0.0;
-  for (int i = 0; i < n; i++)
-    sum += host[i];
-  return sum / n;
-}
-
-static int
-compare_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static gboolean
 run_step_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GError **error)
 {
-  Bench b;
-  gboolean ok = bench_init(&b, be, contrastive, cfg->batch, error);
+  BenchModel b;
+  gboolean ok = bench_model_init(&b, be, contrastive, cfg->batch, 1, error);
   g_autofree double *step_s = g_new(double, cfg->runs);
   for (int s = -cfg->warmup; ok && s < cfg->runs; s++) {
     gint64 t0 = g_get_monotonic_time();
-    ok = (contrastive ? contrastive_step(&b, error) : supervised_step(&b, error))
+    ok = (contrastive ? bench_contrastive_step(&b, error) : bench_supervised_step(&b, error))
          && be->ops->sync(be, error);
     if (s >= 0)
       step_s[s] = (g_get_monotonic_time() - t0) / 1e6;
   }
   if (ok) {
-    qsort(step_s, cfg->runs, sizeof(double), compare_double);
+    qsort(step_s, cfg->runs, sizeof(double), bench_compare_double);
     double median = step_s[cfg->runs / 2], peak, used;
     memory_mib(be, &peak, &used);
     printf("{\"impl\": \"ours-cuda\", \"case\": \"%s\", \"batch\": %d, "
@@ -211,38 +96,40 @@ run_step_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GErro
            "\"backend_peak_mib\": %.1f, \"device_used_mib\": %.1f}\n",
            contrastive ? "contrastive" : "supervised", cfg->batch, b.rows,
            cfg->tf32 ? "true" : "false", cfg->runs, median, step_s[0], b.rows / median,
-           mean_loss(&b, contrastive ? b.rows / 2 : b.rows), peak, used);
+           bench_mean_loss(&b, contrastive ? b.rows / 2 : b.rows), peak, used);
     fflush(stdout);
   }
-  bench_clear(&b);
+  bench_model_clear(&b);
   return ok;
 }
 
 /* The augmenter's arguments for `n` images of the data set from `first`. */
 static ScAugmentBatch
-views_of(const Bench *b, size_t first, int n, ScAugmentStrength s, uint32_t purpose,
+views_of(const EpochBench *b, size_t first, int n, ScAugmentStrength s, uint32_t purpose,
          uint32_t step)
 {
-  return (ScAugmentBatch){ .images = b->images + first * SIDE * SIDE * 3, .batch = n,
-                           .src_h = SIDE, .src_w = SIDE, .src_c = 3, .out_h = SIDE,
-                           .out_w = SIDE, .training = true, .strength = s, .seed = 3,
+  const int side = BENCH_SIDE;
+  return (ScAugmentBatch){ .images = b->images + first * side * side * 3, .batch = n,
+                           .src_h = side, .src_w = side, .src_c = 3, .out_h = side,
+                           .out_w = side, .training = true, .strength = s, .seed = 3,
                            .purpose = purpose, .epoch = 0, .step = step };
 }
 
 /* The online probe: labeled images through the encoder (no encoder update),
  * Dense(10), cross-entropy, Adam on the probe alone. */
 static gboolean
-probe_step(Bench *b, int labeled, uint32_t step, GError **error)
+probe_step(EpochBench *b, int labeled, uint32_t step, GError **error)
 {
+  BenchModel *m = &b->m;
   ScAugmentBatch v = views_of(b, 0, labeled, SC_AUGMENT_WEAK, SC_RNG_AUG_WEAK, step);
-  b->be->ops->augment(b->be, &v, b->x);
-  const float *feat = sc_net_forward(b->encoder, b->x, labeled);
+  m->be->ops->augment(m->be, &v, m->x);
+  const float *feat = sc_net_forward(m->encoder, m->x, labeled);
   const float *logits = sc_net_forward(b->probe, feat, labeled);
   int64_t correct = 0;
-  if (!sc_softmax_xent_mean(b->be, labeled, CLASSES, logits, b->labels, b->host_labels,
-                            b->loss, b->dhead, &correct, error))
+  if (!sc_softmax_xent_mean(m->be, labeled, BENCH_CLASSES, logits, m->labels, m->host_labels,
+                            m->loss, m->dhead, &correct, error))
     return FALSE;
-  sc_net_backward(b->probe, b->dhead, NULL);
+  sc_net_backward(b->probe, m->dhead, NULL);
   sc_adam_step(b->probe_adam, b->probe_params->params, b->probe_params->grads);
   return TRUE;
 }
@@ -250,13 +137,13 @@ probe_step(Bench *b, int labeled, uint32_t step, GError **error)
 static gboolean
 run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
 {
-  Bench b;
+  EpochBench b = { 0 };
   const int batch = cfg->batch;
-  gboolean ok = bench_init(&b, be, TRUE, batch, error);
+  gboolean ok = bench_model_init(&b.m, be, TRUE, batch, 1, error);
   ScAdamConfig ac;
   sc_adam_config_init_default(&ac);
   if (ok) {
-    b.probe = sc_linear_head_new(WIDTH, CLASSES);
+    b.probe = sc_linear_head_new(BENCH_WIDTH, BENCH_CLASSES);
     ok = (b.probe_params = sc_params_new(be, &b.probe, 1, error)) != NULL
          && (b.probe_adam = sc_adam_new(be, b.probe_params->count, &ac, error)) != NULL
          && sc_net_prepare(b.probe, MAX(cfg->labeled, 1), error);
@@ -266,7 +153,7 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
   /* The data set, uploaded once as uint8: one batch of random pixels,
    * copied to every step's slice (each step still draws its own
    * augmentations). */
-  size_t n_images = (size_t)cfg->steps * batch, image = (size_t)SIDE * SIDE * 3;
+  size_t n_images = (size_t)cfg->steps * batch, image = (size_t)BENCH_SIDE * BENCH_SIDE * 3;
   size_t batch_bytes = (size_t)batch * image;
   if (ok) {
     ok = (b.images = sc_backend_alloc(be, n_images * image, "the data set", error)) != NULL;
@@ -294,10 +181,10 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
                                  SC_RNG_AUG_VIEW1, step);
     ScAugmentBatch v2 = views_of(&b, step * (size_t)batch, batch, SC_AUGMENT_STRONG,
                                  SC_RNG_AUG_VIEW2, step);
-    be->ops->augment(be, &v1, b.x);
-    be->ops->augment(be, &v2, b.x + view_floats);
-    ok = ok && contrastive_step(&b, error)
-         && (cfg->labeled <= 0 || probe_step(&b, MIN(cfg->labeled, b.rows), step, error));
+    be->ops->augment(be, &v1, b.m.x);
+    be->ops->augment(be, &v2, b.m.x + view_floats);
+    ok = ok && bench_contrastive_step(&b.m, error)
+         && (cfg->labeled <= 0 || probe_step(&b, MIN(cfg->labeled, b.m.rows), step, error));
   }
   ok = ok && be->ops->sync(be, error);
   if (ok) {
@@ -312,7 +199,7 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
            epoch_s / cfg->steps, images / epoch_s, peak, used);
     fflush(stdout);
   }
-  bench_clear(&b);
+  epoch_bench_clear(&b);
   return ok;
 }
 

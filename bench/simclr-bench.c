@@ -15,21 +15,12 @@
  * One JSON line per case: the median step time and images per second over
  * the timed steps, and the process's peak resident memory so far (getrusage
  * ru_maxrss; run one case per process for a per-case figure). */
-#include "adam.h"
-#include "backend.h"
-#include "loss.h"
-#include "model.h"
-#include "rng.h"
+#include "bench-common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
-#define WIDTH 128
-#define IMAGE_SIDE 96
-#define CLASSES 10
-#define TEMPERATURE 0.1f
 
 typedef struct {
   int batch;   /* B: images per batch */
@@ -39,139 +30,14 @@ typedef struct {
   gboolean breakdown; /* also print the time per operation */
 } BenchConfig;
 
-typedef struct {
-  ScBackend *be;
-  ScNet *encoder, *head;
-  ScParams *params;
-  ScAdam *adam;
-  int rows;        /* images per forward: 2B (contrastive) or B */
-  float *x;        /* (rows, 96, 96, 3) */
-  float *dhead;    /* (rows, head outputs) */
-  float *dfeat;    /* (rows, WIDTH) */
-  float *loss;     /* (rows) */
-  int32_t *labels; /* (rows) host and backend alike on the CPU */
-  double last_loss; /* mean loss of the last step, to show the step is real */
-} Bench;
-
-static float *
-bench_alloc(Bench *b, size_t floats, const char *what, GError **error)
-{
-  return sc_backend_alloc(b->be, floats * sizeof(float), what, error);
-}
-
-static void
-bench_clear(Bench *b)
-{
-  float *bufs[] = { b->x, b->dhead, b->dfeat, b->loss, (float *)b->labels };
-  for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
-    if (bufs[i] != NULL)
-      b->be->ops->free(b->be, bufs[i]);
-  sc_adam_free(b->adam);
-  sc_params_free(b->params);
-  sc_net_free(b->encoder);
-  sc_net_free(b->head);
-}
-
-/* Models, parameters, optimizer and random inputs for one case. */
+/* One step, synced, and the mean loss of its rows, to show the step is real. */
 static gboolean
-bench_init(Bench *b, ScBackend *be, gboolean contrastive, int batch, GError **error)
+synced_step(BenchModel *b, gboolean contrastive, double *loss, GError **error)
 {
-  *b = (Bench){ .be = be, .rows = contrastive ? 2 * batch : batch };
-  b->encoder = sc_encoder_new(IMAGE_SIDE, IMAGE_SIDE, 3, WIDTH, error);
-  if (b->encoder == NULL)
+  if (!(contrastive ? bench_contrastive_step(b, error) : bench_supervised_step(b, error))
+      || !b->be->ops->sync(b->be, error))
     return FALSE;
-  b->head = contrastive ? sc_projection_head_new(WIDTH, WIDTH)
-                        : sc_linear_head_new(WIDTH, CLASSES);
-  ScNet *nets[2] = { b->encoder, b->head };
-  ScAdamConfig ac;
-  sc_adam_config_init_default(&ac);
-  if (!(b->params = sc_params_new(be, nets, 2, error))
-      || !(b->adam = sc_adam_new(be, b->params->count, &ac, error))
-      || !sc_net_prepare(b->encoder, b->rows, error)
-      || !sc_net_prepare(b->head, b->rows, error))
-    return FALSE;
-  sc_net_init_glorot(b->encoder, 1, 0);
-  sc_net_init_glorot(b->head, 1, contrastive ? 1 : 2);
-
-  size_t image = (size_t)IMAGE_SIDE * IMAGE_SIDE * 3;
-  size_t out = sc_net_output_size(b->head);
-  if (!(b->x = bench_alloc(b, b->rows * image, "the input batch", error))
-      || !(b->dhead = bench_alloc(b, b->rows * out, "head gradients", error))
-      || !(b->dfeat = bench_alloc(b, (size_t)b->rows * WIDTH, "feature gradients", error))
-      || !(b->loss = bench_alloc(b, b->rows, "losses", error))
-      || !(b->labels = sc_backend_alloc(be, b->rows * sizeof(int32_t), "labels", error)))
-    return FALSE;
-
-  ScRng rng;
-  sc_rng_init(&rng, 7, SC_RNG_TEST, 0, 0, 0);
-  float *host = g_new(float, b->rows * image);
-  for (size_t i = 0; i < b->rows * image; i++)
-    host[i] = sc_rng_uniform(&rng);
-  be->ops->upload(be, b->x, host, b->rows * image * sizeof(float));
-  g_free(host);
-  int32_t *host_labels = g_new(int32_t, b->rows);
-  for (int i = 0; i < b->rows; i++)
-    host_labels[i] = (int32_t)sc_rng_below(&rng, CLASSES);
-  be->ops->upload(be, b->labels, host_labels, b->rows * sizeof(int32_t));
-  g_free(host_labels);
-  return TRUE;
-}
-
-static double
-mean_loss(Bench *b, int n)
-{
-  float *host = g_new(float, n);
-  b->be->ops->download(b->be, host, b->loss, n * sizeof(float));
-  double sum = 0.0;
-  for (int i = 0; i < n; i++)
-    sum += host[i];
-  g_free(host);
-  return sum / n;
-}
-
-/* One contrastive step: views 1 are rows 0..B-1 of x, views 2 rows B..2B-1. */
-static gboolean
-contrastive_step(Bench *b, GError **error)
-{
-  ScBackend *be = b->be;
-  int batch = b->rows / 2;
-  const float *feat = sc_net_forward(b->encoder, b->x, b->rows); /* (2B, WIDTH) */
-  const float *proj = sc_net_forward(b->head, feat, b->rows);    /* (2B, WIDTH) */
-  int64_t correct = 0;
-  ScNtxentArgs args = {
-    .batch = batch, .dim = WIDTH, .temperature = TEMPERATURE,
-    .variant = SC_NTXENT_CROSS_VIEW,
-    .p1 = proj, .p2 = proj + (size_t)batch * WIDTH, .loss = b->loss,
-    .dp1 = b->dhead, .dp2 = b->dhead + (size_t)batch * WIDTH, .n_correct = &correct,
-  };
-  if (!sc_ntxent(be, &args, error))
-    return FALSE;
-  sc_net_backward(b->head, b->dhead, b->dfeat);
-  sc_net_backward(b->encoder, b->dfeat, NULL);
-  sc_adam_step(b->adam, b->params->params, b->params->grads);
-  if (!be->ops->sync(be, error))
-    return FALSE;
-  b->last_loss = mean_loss(b, batch);
-  return TRUE;
-}
-
-static gboolean
-supervised_step(Bench *b, GError **error)
-{
-  ScBackend *be = b->be;
-  const float *feat = sc_net_forward(b->encoder, b->x, b->rows); /* (B, WIDTH) */
-  const float *logits = sc_net_forward(b->head, feat, b->rows);  /* (B, CLASSES) */
-  int64_t correct = 0;
-  /* Labels are host memory on the CPU, so they serve as host_labels too. */
-  if (!sc_softmax_xent_mean(be, b->rows, CLASSES, logits, b->labels, b->labels, b->loss,
-                            b->dhead, &correct, error))
-    return FALSE;
-  sc_net_backward(b->head, b->dhead, b->dfeat);
-  sc_net_backward(b->encoder, b->dfeat, NULL);
-  sc_adam_step(b->adam, b->params->params, b->params->grads);
-  if (!be->ops->sync(be, error))
-    return FALSE;
-  b->last_loss = mean_loss(b, b->rows);
+  *loss = bench_mean_loss(b, contrastive ? b->rows / 2 : b->rows);
   return TRUE;
 }
 
@@ -300,32 +166,25 @@ print_breakdown(const char *name, int batch, int steps, double step_total_s)
   printf("\"other\": %.1f}}\n", 1e3 * (step_total_s - ops_s) / steps);
 }
 
-static int
-compare_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 static gboolean
 run_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GError **error)
 {
-  Bench b;
-  gboolean ok = bench_init(&b, be, contrastive, cfg->batch, error);
+  BenchModel b;
+  gboolean ok = bench_model_init(&b, be, contrastive, cfg->batch, contrastive ? 1 : 2, error);
   double *step_s = g_new(double, cfg->steps);
-  double total_s = 0.0;
+  double total_s = 0.0, loss = 0.0;
   for (int s = -cfg->warmup; ok && s < cfg->steps; s++) {
     if (s == 0)
       memset(op_seconds, 0, sizeof op_seconds);
     gint64 t0 = g_get_monotonic_time();
-    ok = contrastive ? contrastive_step(&b, error) : supervised_step(&b, error);
+    ok = synced_step(&b, contrastive, &loss, error);
     if (s >= 0) {
       step_s[s] = (g_get_monotonic_time() - t0) / 1e6;
       total_s += step_s[s];
     }
   }
   if (ok) {
-    qsort(step_s, cfg->steps, sizeof(double), compare_double);
+    qsort(step_s, cfg->steps, sizeof(double), bench_compare_double);
     double median = cfg->steps % 2 ? step_s[cfg->steps / 2]
                                    : 0.5 * (step_s[cfg->steps / 2 - 1]
                                             + step_s[cfg->steps / 2]);
@@ -336,7 +195,7 @@ run_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GError **e
            "\"min_step_s\": %.4f, \"images_per_s\": %.1f, \"loss\": %.4f, "
            "\"peak_rss_mib\": %.1f}\n",
            contrastive ? "contrastive" : "supervised", cfg->batch, b.rows, cfg->threads,
-           cfg->steps, median, step_s[0], b.rows / median, b.last_loss,
+           cfg->steps, median, step_s[0], b.rows / median, loss,
            ru.ru_maxrss / 1024.0);
     if (cfg->breakdown)
       print_breakdown(contrastive ? "contrastive" : "supervised", cfg->batch, cfg->steps,
@@ -344,7 +203,7 @@ run_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GError **e
     fflush(stdout);
   }
   g_free(step_s);
-  bench_clear(&b);
+  bench_model_clear(&b);
   return ok;
 }
 
