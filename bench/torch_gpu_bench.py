@@ -2,9 +2,10 @@
 """The cuda-bench step cases in PyTorch eager on the same GPU, side by side.
 
 Same model and steps as bench/cuda-bench.c (and torch_simclr_bench.py, whose
-encoder this reuses): contrastive = two views of B images as one batch of 2B
-through the encoder and projection head, NT-Xent (cross-view, T = 0.1,
-summed), backward, Adam; supervised = B images, Dense(10), cross-entropy.
+model and step this reuses): contrastive = two views of B images as one
+batch of 2B through the encoder and projection head, NT-Xent (cross-view,
+T = 0.1, summed), backward, Adam; supervised = B images, Dense(10),
+cross-entropy.
 Random float inputs already on the GPU, channels-last, cuDNN autotuning on,
 TF32 on for convolutions and matrix products as in our backend (--no-tf32
 turns both off). One JSON line per case, as cuda-bench prints them.
@@ -17,50 +18,9 @@ import sys
 import time
 
 import torch
-from torch import nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_simclr_bench import CLASSES, SIDE, TEMPERATURE, WIDTH, encoder  # noqa: E402
-
-
-def ntxent(p1, p2):
-    """The reference's loss: B x B cross-view logits, both directions."""
-    z1 = p1 / p1.norm(dim=1, keepdim=True).clamp_min(1e-7)
-    z2 = p2 / p2.norm(dim=1, keepdim=True).clamp_min(1e-7)
-    s = z1 @ z2.t() / TEMPERATURE
-    target = torch.arange(s.shape[0], device=s.device)
-    rows = F.cross_entropy(s, target, reduction="none")
-    cols = F.cross_entropy(s.t(), target, reduction="none")
-    return 0.5 * (rows + cols)
-
-
-def make_case(contrastive, batch, device):
-    torch.manual_seed(1)
-    head = (nn.Sequential(nn.Linear(WIDTH, WIDTH), nn.ReLU(), nn.Linear(WIDTH, WIDTH))
-            if contrastive else nn.Linear(WIDTH, CLASSES))
-    model = nn.Sequential(encoder(), head).to(device, memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    rows = 2 * batch if contrastive else batch
-    x = torch.rand(rows, 3, SIDE, SIDE, device=device)
-    x = x.contiguous(memory_format=torch.channels_last)
-    labels = torch.randint(0, CLASSES, (rows,), device=device)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        out = model(x)
-        if contrastive:
-            loss = ntxent(out[:batch], out[batch:])
-            loss.sum().backward()
-            value = loss.mean()
-        else:
-            value = F.cross_entropy(out, labels)
-            value.backward()
-        opt.step()
-        # The step's metric comes back to the host, as in our trainer.
-        return float(value)
-
-    return rows, step
+from torch_simclr_bench import make_case  # noqa: E402
 
 
 def run_case(contrastive, args, device):

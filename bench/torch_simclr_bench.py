@@ -52,22 +52,25 @@ def ntxent(p1, p2):
     z1 = p1 / p1.norm(dim=1, keepdim=True).clamp_min(1e-7)
     z2 = p2 / p2.norm(dim=1, keepdim=True).clamp_min(1e-7)
     s = z1 @ z2.t() / TEMPERATURE
-    target = torch.arange(s.shape[0])
+    target = torch.arange(s.shape[0], device=s.device)
     rows = F.cross_entropy(s, target, reduction="none")
     cols = F.cross_entropy(s.t(), target, reduction="none")
     return 0.5 * (rows + cols)
 
 
-def make_case(contrastive, batch):
+def make_case(contrastive, batch, device="cpu"):
+    """The model, random inputs and one training step on device; returns
+    the images per step and the step, which returns the step's loss."""
     torch.manual_seed(1)
     enc = encoder()
     head = (nn.Sequential(nn.Linear(WIDTH, WIDTH), nn.ReLU(), nn.Linear(WIDTH, WIDTH))
             if contrastive else nn.Linear(WIDTH, CLASSES))
-    model = nn.Sequential(enc, head).to(memory_format=torch.channels_last)
+    model = nn.Sequential(enc, head).to(device, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     rows = 2 * batch if contrastive else batch
-    x = torch.rand(rows, 3, SIDE, SIDE).contiguous(memory_format=torch.channels_last)
-    labels = torch.randint(0, CLASSES, (rows,))
+    x = torch.rand(rows, 3, SIDE, SIDE, device=device)
+    x = x.contiguous(memory_format=torch.channels_last)
+    labels = torch.randint(0, CLASSES, (rows,), device=device)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -80,6 +83,7 @@ def make_case(contrastive, batch):
             value = F.cross_entropy(out, labels)
             value.backward()
         opt.step()
+        # The step's metric comes back to the host, as in our trainer.
         return float(value)
 
     return rows, step
