@@ -272,8 +272,8 @@ runner_event_cb(SimclrStudioWindow *self, const ScTrainerEvent *e)
   case SC_EVENT_CHECKPOINT: {
     g_free(self->checkpoint_path);
     self->checkpoint_path = g_strdup(e->path);
-    g_autofree char *status = g_strdup_printf("Checkpoint: %s epoch %d",
-                                              sc_run_name(e->run), e->epoch);
+    /* Short enough for a 1024 px window; the run is in the progress bar. */
+    g_autofree char *status = g_strdup_printf("Epoch %d saved", e->epoch);
     gtk_label_set_text(self->status_label, status);
     gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), e->path);
     break;
