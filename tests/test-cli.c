@@ -23,15 +23,23 @@ cli_path(void)
   return g_test_build_filename(G_TEST_BUILT, "..", "src", "cli", "simclr-train", NULL);
 }
 
-/* Runs simclr-train with args (NULL-terminated); returns the exit status. */
-static int
-run_cli(const char *const *args, char **out, char **err)
+/* simclr-train's path followed by args (NULL-terminated), NULL-terminated. */
+static GPtrArray *
+cli_argv(const char *const *args)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
   g_ptr_array_add(argv, cli_path());
   for (int i = 0; args[i] != NULL; i++)
     g_ptr_array_add(argv, g_strdup(args[i]));
   g_ptr_array_add(argv, NULL);
+  return argv;
+}
+
+/* Runs simclr-train with args (NULL-terminated); returns the exit status. */
+static int
+run_cli(const char *const *args, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = cli_argv(args);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) p = g_subprocess_newv(
     (const char *const *)argv->pdata,
@@ -405,11 +413,7 @@ test_end_to_end(gconstpointer data)
 static GSubprocess *
 spawn_cli(const char *const *args, const char *stdout_path, const char *stderr_path)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(argv, cli_path());
-  for (int i = 0; args[i] != NULL; i++)
-    g_ptr_array_add(argv, g_strdup(args[i]));
-  g_ptr_array_add(argv, NULL);
+  g_autoptr(GPtrArray) argv = cli_argv(args);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(0);
   g_subprocess_launcher_set_stdout_file_path(launcher, stdout_path);
   g_subprocess_launcher_set_stderr_file_path(launcher, stderr_path);
@@ -418,6 +422,16 @@ spawn_cli(const char *const *args, const char *stdout_path, const char *stderr_p
                                                 &error);
   g_assert_no_error(error);
   return p;
+}
+
+static void
+wait_exit(GSubprocess *p, int status)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_subprocess_wait(p, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_if_exited(p)); /* not killed by the signal */
+  g_assert_cmpint(g_subprocess_get_exit_status(p), ==, status);
 }
 
 static guint
@@ -449,11 +463,7 @@ test_interrupt_and_resume(void)
     g_usleep(2000);
   g_assert_true(g_file_test(ckpt, G_FILE_TEST_EXISTS));
   g_subprocess_send_signal(p, SIGINT);
-  g_autoptr(GError) error = NULL;
-  g_assert_true(g_subprocess_wait(p, NULL, &error));
-  g_assert_no_error(error);
-  g_assert_true(g_subprocess_get_if_exited(p));
-  g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 130);
+  wait_exit(p, 130);
 
   /* Stopped early, its history so far written, the resume command printed. */
   guint rows_done = csv_rows(out);
@@ -472,6 +482,7 @@ test_interrupt_and_resume(void)
   /* The printed command finishes the three runs from the checkpoint. */
   g_auto(GStrv) resume_argv = NULL;
   g_assert_true(g_shell_parse_argv(command, NULL, &resume_argv, NULL));
+  g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) r = g_subprocess_newv((const char *const *)resume_argv,
                                                G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
   g_assert_no_error(error);
@@ -510,16 +521,6 @@ assert_no_temporaries(const char *out)
   while (d != NULL && (name = g_dir_read_name(d)) != NULL)
     if (!g_strv_contains(known, name))
       g_test_fail_printf("%s holds the unexpected file %s", out, name);
-}
-
-static void
-wait_exit(GSubprocess *p, int status)
-{
-  g_autoptr(GError) error = NULL;
-  g_assert_true(g_subprocess_wait(p, NULL, &error));
-  g_assert_no_error(error);
-  g_assert_true(g_subprocess_get_if_exited(p)); /* not killed by the signal */
-  g_assert_cmpint(g_subprocess_get_exit_status(p), ==, status);
 }
 
 /* A second Ctrl-C stops at once, yet prints its summary into a file and

@@ -578,6 +578,24 @@ augment_views(Model *m, int n, uint32_t purpose, size_t first, ScAugmentStrength
   m->be->ops->augment(m->be, &b, m->views + first * px);
 }
 
+/* The end of both steps: backward through head and encoder, Adam, and the
+ * mean of the first n losses. */
+static double
+backward_adam(Model *m, int n)
+{
+  sc_net_backward(m->head, m->grad, m->dfeat);
+  sc_net_backward(m->encoder, m->dfeat, NULL);
+  sc_adam_step(m->adam, m->params->params, m->params->grads);
+  g_autofree float *loss = g_new(float, n);
+  m->be->ops->download(m->be, loss, m->loss, n * sizeof(float));
+  g_autoptr(GError) error = NULL;
+  g_assert_true(m->be->ops->sync(m->be, &error));
+  double sum = 0.0;
+  for (int i = 0; i < n; i++)
+    sum += loss[i];
+  return sum / n;
+}
+
 /* The trainer's contrastive step: two strong views through encoder and
  * projection head as one batch of 2B, NT-Xent, backward, Adam. */
 static double
@@ -594,16 +612,7 @@ contrastive_step(Model *m)
                      .loss = m->loss, .dp1 = m->grad, .dp2 = m->grad + b * dim };
   g_autoptr(GError) error = NULL;
   g_assert_true(sc_ntxent(m->be, &a, &error));
-  sc_net_backward(m->head, m->grad, m->dfeat);
-  sc_net_backward(m->encoder, m->dfeat, NULL);
-  sc_adam_step(m->adam, m->params->params, m->params->grads);
-  g_autofree float *loss = g_new(float, b);
-  m->be->ops->download(m->be, loss, m->loss, b * sizeof(float));
-  g_assert_true(m->be->ops->sync(m->be, &error));
-  double sum = 0.0;
-  for (int i = 0; i < b; i++)
-    sum += loss[i];
-  return sum / b;
+  return backward_adam(m, b);
 }
 
 /* The trainer's supervised step: weak views, encoder, linear head, mean
@@ -618,16 +627,7 @@ supervised_step(Model *m, const int32_t *host_labels, int64_t *correct)
   g_autoptr(GError) error = NULL;
   g_assert_true(sc_softmax_xent_mean(m->be, b, 10, logits, m->labels, host_labels, m->loss,
                                      m->grad, correct, &error));
-  sc_net_backward(m->head, m->grad, m->dfeat);
-  sc_net_backward(m->encoder, m->dfeat, NULL);
-  sc_adam_step(m->adam, m->params->params, m->params->grads);
-  g_autofree float *loss = g_new(float, b);
-  m->be->ops->download(m->be, loss, m->loss, b * sizeof(float));
-  g_assert_true(m->be->ops->sync(m->be, &error));
-  double sum = 0.0;
-  for (int i = 0; i < b; i++)
-    sum += loss[i];
-  return sum / b;
+  return backward_adam(m, b);
 }
 
 static void
