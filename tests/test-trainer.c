@@ -134,6 +134,16 @@ run_ok(ScTrainer *t)
   g_assert_no_error(error);
 }
 
+/* Runs t, which must stop with SC_TRAINER_ERROR code; returns the error. */
+static GError *
+run_fails(ScTrainer *t, int code)
+{
+  GError *error = NULL;
+  g_assert_false(sc_trainer_run(t, &error));
+  g_assert_error(error, SC_TRAINER_ERROR, code);
+  return error;
+}
+
 /* ---- Comparisons ---- */
 
 static gboolean
@@ -437,9 +447,7 @@ test_resume_exact(Fixture *f, gconstpointer user_data)
     Recorder rec = { .cancel = TRUE, .cancel_kind = SC_EVENT_CHECKPOINT,
                      .cancel_run = run, .cancel_epoch = 1 };
     ScTrainer *first = new_trainer(&c, NULL, dir, &rec);
-    g_autoptr(GError) error = NULL;
-    g_assert_false(sc_trainer_run(first, &error));
-    g_assert_error(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
+    g_autoptr(GError) error = run_fails(first, SC_ERROR_CANCELLED);
     g_assert_cmpint(sc_trainer_get_epochs_done(first, run), ==, 1);
     sc_trainer_free(first);
 
@@ -499,9 +507,7 @@ test_cancel_mid_epoch(Fixture *f, gconstpointer user_data)
   Recorder rec = { .cancel = TRUE, .cancel_kind = SC_EVENT_STEP,
                    .cancel_run = SC_RUN_PRETRAIN, .cancel_epoch = 2, .cancel_step = 2 };
   ScTrainer *t = new_trainer(&c, NULL, f->ckpt, &rec);
-  g_autoptr(GError) error = NULL;
-  g_assert_false(sc_trainer_run(t, &error));
-  g_assert_error(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
+  g_autoptr(GError) error = run_fails(t, SC_ERROR_CANCELLED);
   g_assert_nonnull(strstr(error->message, "Pretraining cancelled at epoch 2, step 3"));
   g_assert_cmpint(rec.steps[SC_RUN_PRETRAIN], ==, sc_trainer_get_steps_per_epoch(t) + 2);
   g_assert_cmpint(rec.started[SC_RUN_FINETUNE], ==, 0);
@@ -713,9 +719,7 @@ assert_numeric_stop(Fixture *f, gboolean contrastive, const char *run_title)
   else
     c.learning_rate = 1e30f;
   ScTrainer *t = new_trainer(&c, NULL, f->ckpt, NULL);
-  g_autoptr(GError) error = NULL;
-  g_assert_false(sc_trainer_run(t, &error));
-  g_assert_error(error, SC_TRAINER_ERROR, SC_ERROR_NUMERIC);
+  g_autoptr(GError) error = run_fails(t, SC_ERROR_NUMERIC);
   g_test_message("%s", error->message);
   g_autofree char *prefix = g_strdup_printf("%s stopped at epoch ", run_title);
   g_assert_true(g_str_has_prefix(error->message, prefix));
@@ -747,9 +751,7 @@ test_nan_hint_temperature(Fixture *f, gconstpointer user_data)
     c.temperature = temperatures[i];
     c.contrastive_learning_rate = 1e30f;
     ScTrainer *t = new_trainer(&c, NULL, NULL, NULL);
-    g_autoptr(GError) error = NULL;
-    g_assert_false(sc_trainer_run(t, &error));
-    g_assert_error(error, SC_TRAINER_ERROR, SC_ERROR_NUMERIC);
+    g_autoptr(GError) error = run_fails(t, SC_ERROR_NUMERIC);
     g_assert_nonnull(strstr(error->message, "--contrastive-lr"));
     g_assert_true((strstr(error->message, "--temperature") != NULL) == (i == 1));
     sc_trainer_free(t);
