@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1083,6 +1084,34 @@ test_cli(void)
   sc_test_rmtree(dest);
 }
 
+/* The flag itself, offline: a destination that cannot be made fails with
+ * status 1 and says why. */
+static void
+test_cli_flag(void)
+{
+  const char *program = g_getenv("SC_SIMCLR_TRAIN");
+  if (program == NULL) {
+    g_test_skip("SC_SIMCLR_TRAIN (the simclr-train to run) is not set");
+    return;
+  }
+  g_autofree char *tmp = sc_test_mkdtemp();
+  fx_write_text(tmp, "a-file", "not a folder\n");
+  g_autofree char *dest = g_build_filename(tmp, "a-file", "stl10", NULL);
+  const char *argv[] = { program, "--download-stl10", dest, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int wait_status;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                             &err, &wait_status, &error));
+  g_assert_no_error(error);
+  g_assert_true(WIFEXITED(wait_status));
+  g_assert_cmpint(WEXITSTATUS(wait_status), ==, 1);
+  g_assert_nonnull(strstr(err, dest));
+  g_assert_nonnull(strstr(err, "Could not write"));
+  g_assert_cmpstr(out, ==, "");
+  sc_test_rmtree(tmp);
+}
+
 /* The real source's numbers, from reference section 1.1. */
 static void
 test_stl10_source(void)
@@ -1126,6 +1155,7 @@ main(int argc, char **argv)
   g_test_add_func("/Import/archive-refused", test_import_archive_refused);
   g_test_add_func("/Import/folder", test_import_folder);
   g_test_add_func("/Cli/download", test_cli);
+  g_test_add_func("/Cli/flag", test_cli_flag);
   int status = g_test_run();
   server_stop();
   stl10_files_clear(&stl10);

@@ -16,6 +16,7 @@
 /* Flag values before checks: strings as typed, numbers at their defaults. */
 typedef struct {
   char *data, *format, *strong, *weak, *runs, *backend, *seed, *out, *resume, *preview;
+  char *download;
   int labeled, input_size, epochs, batch_size, width, threads;
   gint64 unlabeled, subset;
   double temperature, lr, contrastive_lr;
@@ -45,7 +46,8 @@ static void
 raw_flags_clear(RawFlags *f)
 {
   char **strings[] = { &f->data,    &f->format, &f->strong, &f->weak, &f->runs,
-                       &f->backend, &f->seed,   &f->out,    &f->resume, &f->preview };
+                       &f->backend, &f->seed,   &f->out,    &f->resume, &f->preview,
+                       &f->download };
   for (size_t i = 0; i < G_N_ELEMENTS(strings); i++)
     g_clear_pointer(strings[i], g_free);
 }
@@ -181,8 +183,10 @@ apply_flags(RawFlags *f, CliOptions *o, GError **error)
   o->out_dir = g_steal_pointer(&f->out);
   o->resume_dir = g_steal_pointer(&f->resume);
   o->preview_path = g_steal_pointer(&f->preview);
+  o->download_dir = g_steal_pointer(&f->download);
   const char *const empty[][2] = { { "--out", o->out_dir }, { "--resume", o->resume_dir },
-                                   { "--preview", o->preview_path }, { "--data", f->data } };
+                                   { "--preview", o->preview_path }, { "--data", f->data },
+                                   { "--download-stl10", o->download_dir } };
   for (size_t i = 0; i < G_N_ELEMENTS(empty); i++)
     if (empty[i][1] != NULL && *empty[i][1] == '\0')
       return bad_flag(error, empty[i][0], "expected a path, got an empty one");
@@ -348,6 +352,9 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s, int argc, char **
       "DIR" },
     { "preview", 0, 0, G_OPTION_ARG_FILENAME, &f->preview,
       "Only write the augmentation preview figure (PNG) of the data and exit", "FILE" },
+    { "download-stl10", 0, 0, G_OPTION_ARG_FILENAME, &f->download,
+      "Only download STL-10 (2.6 GB, resumable) and unpack it into DIR/stl10_binary",
+      "DIR" },
     G_OPTION_ENTRY_NULL
   };
   GOptionContext *ctx = g_option_context_new("- train SimCLR and its baselines");
@@ -384,9 +391,9 @@ cli_options_parse(int *argc, char ***argv, CliOptions *o, GError **error)
                   "see --help)");
   ok = ok && apply_flags(&f, o, error)
        && (o->resume_dir == NULL || check_resume_flags(given, error))
-       && check_paths(o, error);
+       && (o->download_dir != NULL || check_paths(o, error));
   /* A resumed run takes the checkpoint's configuration, checked there. */
-  if (ok && o->resume_dir == NULL && o->preview_path == NULL) {
+  if (ok && o->resume_dir == NULL && o->preview_path == NULL && o->download_dir == NULL) {
     g_autoptr(GError) local = NULL;
     if (!sc_train_config_validate(&o->config, &local)) {
       g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, local->message);
@@ -404,6 +411,7 @@ cli_options_clear(CliOptions *o)
   g_clear_pointer(&o->out_dir, g_free);
   g_clear_pointer(&o->resume_dir, g_free);
   g_clear_pointer(&o->preview_path, g_free);
+  g_clear_pointer(&o->download_dir, g_free);
   g_clear_pointer(&o->backend_flag, g_free);
 }
 

@@ -18,6 +18,7 @@ typedef struct {
   char *out_dir;      /* NULL: write no files */
   char *resume_dir;   /* NULL: start afresh */
   char *preview_path; /* non-NULL: write only the preview figure there */
+  char *download_dir; /* non-NULL: only download STL-10 into it */
   /* --backend and --threads as given, for the resume command; NULL or 0 when
    * left at the default. */
   char *backend_flag;

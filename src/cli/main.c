@@ -3,6 +3,7 @@
 #include <locale.h>
 #include <unistd.h>
 
+#include "cli-download.h"
 #include "cli-options.h"
 #include "cli-output.h"
 #include "cli-progress.h"
@@ -30,6 +31,19 @@ write_preview_only(const CliOptions *o)
     return fail(error);
   g_print("Preview written: %s\n", o->preview_path);
   return CLI_EXIT_OK;
+}
+
+/* --download-stl10 DIR: progress on stderr, the data set's folder on stdout. */
+static int
+download_only(const CliOptions *o)
+{
+#if SC_HAVE_DOWNLOAD
+  return cli_download_dataset(NULL, o->download_dir, isatty(STDERR_FILENO));
+#else
+  g_printerr("simclr-train: --download-stl10: this build has no download support "
+             "(libsoup 3 and libarchive were missing)\n");
+  return CLI_EXIT_FAILED;
+#endif
 }
 
 static void
@@ -165,6 +179,8 @@ main(int argc, char **argv)
     status = fail(error);
   else if (options.preview_path != NULL)
     status = write_preview_only(&options);
+  else if (options.download_dir != NULL)
+    status = download_only(&options);
   else
     status = train(&options, argv0);
   cli_options_clear(&options);
