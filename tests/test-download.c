@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gio/gio.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <signal.h>
@@ -1073,14 +1074,38 @@ test_cli(void)
   guint64 kept = file_size(part);
   g_assert_cmpuint(kept, <=, cut);
 
+  /* On success the data set's folder is the one line on stdout (for
+   * scripts); capture it so it neither mixes with the test's TAP output
+   * nor goes unchecked. */
   server_set(SERVE_WHOLE, 0, 0);
-  g_assert_cmpint(cli_download_dataset(&source, dest, TRUE), ==, 0);
+  g_autofree char *out_path = in_dir(dest, "stdout.txt");
+  fflush(stdout);
+  int saved_stdout = dup(STDOUT_FILENO);
+  int out_fd = g_open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  g_assert_cmpint(saved_stdout, >=, 0);
+  g_assert_cmpint(out_fd, >=, 0);
+  dup2(out_fd, STDOUT_FILENO);
+  int status = cli_download_dataset(&source, dest, TRUE);
+  fflush(stdout);
+  dup2(saved_stdout, STDOUT_FILENO);
+  close(saved_stdout);
+  close(out_fd);
+  g_assert_cmpint(status, ==, 0);
   g_autofree char *range = server_last_range();
   g_autofree char *expected_range =
       kept > 0 ? g_strdup_printf("bytes=%" G_GUINT64_FORMAT "-", kept) : NULL;
   g_assert_cmpstr(range, ==, expected_range);
   g_autofree char *folder = in_dir(dest, "stl10_binary");
   assert_dataset(folder);
+  g_autofree char *printed = NULL;
+  g_assert_true(g_file_get_contents(out_path, &printed, NULL, NULL));
+  /* The test harness routes debug messages to stdout too: the path is the
+   * last line. */
+  g_auto(GStrv) lines = g_strsplit(printed, "\n", -1);
+  guint n_lines = g_strv_length(lines);
+  g_assert_cmpuint(n_lines, >=, 2);
+  g_assert_cmpstr(lines[n_lines - 1], ==, "");
+  g_assert_cmpstr(lines[n_lines - 2], ==, folder);
   sc_test_rmtree(dest);
 }
 
