@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "simclr-studio-settings.h"
+#if SC_HAVE_DOWNLOAD
+#include "simclr-studio-download-dialog.h"
+#endif
 
 struct _SimclrStudioDataPanel {
   AdwBin parent_instance;
@@ -23,6 +26,8 @@ struct _SimclrStudioDataPanel {
   guint generation; /* of the newest load; older results are dropped */
   gboolean loading;
   GtkFileChooserNative *chooser;
+  GtkWidget *download_button;
+  GtkWindow *download_dialog; /* weak: open while shown */
 };
 
 G_DEFINE_FINAL_TYPE(SimclrStudioDataPanel, simclr_studio_data_panel, ADW_TYPE_BIN)
@@ -219,6 +224,29 @@ folder_clicked_cb(SimclrStudioDataPanel *self)
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
 }
 
+GtkWindow *
+simclr_studio_data_panel_open_download_dialog(SimclrStudioDataPanel *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_DATA_PANEL(self), NULL);
+#if SC_HAVE_DOWNLOAD
+  if (self->download_dialog == NULL) {
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+    self->download_dialog = GTK_WINDOW(simclr_studio_download_dialog_new(
+      GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, self->settings));
+    g_object_add_weak_pointer(G_OBJECT(self->download_dialog),
+                              (gpointer *)&self->download_dialog);
+  }
+  gtk_window_present(self->download_dialog);
+#endif
+  return self->download_dialog;
+}
+
+static void
+download_clicked_cb(SimclrStudioDataPanel *self)
+{
+  simclr_studio_data_panel_open_download_dialog(self);
+}
+
 static void
 simclr_studio_data_panel_get_property(GObject *object, guint prop_id, GValue *value,
                                       GParamSpec *pspec)
@@ -241,6 +269,11 @@ simclr_studio_data_panel_dispose(GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
   g_clear_object(&self->chooser);
+  if (self->download_dialog != NULL) {
+    g_object_remove_weak_pointer(G_OBJECT(self->download_dialog),
+                                 (gpointer *)&self->download_dialog);
+    gtk_window_destroy(g_steal_pointer(&self->download_dialog));
+  }
   g_clear_object(&self->settings);
   gtk_widget_dispose_template(GTK_WIDGET(self), SIMCLR_STUDIO_TYPE_DATA_PANEL);
   G_OBJECT_CLASS(simclr_studio_data_panel_parent_class)->dispose(object);
@@ -281,6 +314,8 @@ simclr_studio_data_panel_class_init(SimclrStudioDataPanelClass *klass)
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, images_row);
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, classes_row);
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, error_row);
+  gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, download_button);
+  gtk_widget_class_bind_template_callback(widget_class, download_clicked_cb);
   gtk_widget_class_bind_template_callback(widget_class, default_clicked_cb);
   gtk_widget_class_bind_template_callback(widget_class, folder_clicked_cb);
 }
@@ -289,6 +324,8 @@ static void
 simclr_studio_data_panel_init(SimclrStudioDataPanel *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
+  /* Built without libsoup or libarchive: nothing to download with. */
+  gtk_widget_set_visible(self->download_button, SC_HAVE_DOWNLOAD);
 }
 
 void

@@ -1,0 +1,532 @@
+/* The "Get STL-10" dialog: an import of an unpacked folder and a download
+ * from a libsoup server on 127.0.0.1 (never the internet) make the window's
+ * data set the new folder; a cancelled download keeps its partial file,
+ * leaves no unpacked folder behind and resumes with a Range request. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "simclr-studio-download-dialog.h"
+#include "simclr-studio-run-folders.h"
+#include "simclr-studio-settings.h"
+#include "simclr-studio-window-private.h"
+#include "test-app-util.h"
+#include "test-data-fixtures.h"
+#include "test-util.h"
+
+#define ARCHIVE_NAME "stl10_binary.tar.gz"
+#define N_TRAIN 10
+#define N_TEST 6
+#define N_UNLABELED 20
+
+static const char *const bin_names[5] = {
+  "train_X.bin", "train_y.bin", "test_X.bin", "test_y.bin", "unlabeled_X.bin",
+};
+
+/* ---- A small STL-10 in a folder and in a tar.gz ---- */
+
+typedef struct {
+  char *root;          /* temporary folder */
+  char *folder;        /* root/src/stl10_binary */
+  GBytes *archive;     /* tar.gz of folder as stl10_binary/ */
+  char *archive_md5;
+  char *file_md5[5];
+  ScDownloadFile files[6];
+  char url[128];
+  ScDownloadSource source;
+} Stl10;
+
+static la_ssize_t
+append_cb(struct archive *a, void *user_data, const void *buf, size_t len)
+{
+  g_byte_array_append(user_data, buf, len);
+  return (la_ssize_t)len;
+}
+
+static void
+add_entry(struct archive *a, const char *name, GBytes *data)
+{
+  struct archive_entry *ae = archive_entry_new();
+  archive_entry_set_pathname(ae, name);
+  archive_entry_set_filetype(ae, data != NULL ? AE_IFREG : AE_IFDIR);
+  archive_entry_set_perm(ae, data != NULL ? 0644 : 0755);
+  archive_entry_set_size(ae, data != NULL ? (la_int64_t)g_bytes_get_size(data) : 0);
+  g_assert_cmpint(archive_write_header(a, ae), ==, ARCHIVE_OK);
+  if (data != NULL) {
+    gsize len;
+    const void *bytes = g_bytes_get_data(data, &len);
+    g_assert_cmpint(archive_write_data(a, bytes, len), ==, (la_ssize_t)len);
+  }
+  archive_entry_free(ae);
+}
+
+static GBytes *
+read_bytes(const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename(dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *data;
+  gsize len;
+  g_file_get_contents(path, &data, &len, &error);
+  g_assert_no_error(error);
+  return g_bytes_new_take(data, len);
+}
+
+static void
+stl10_init(Stl10 *s)
+{
+  s->root = sc_test_mkdtemp();
+  s->folder = g_build_filename(s->root, "src", "stl10_binary", NULL);
+  fx_stl10_folder(s->folder, N_TRAIN, N_TEST, N_UNLABELED);
+
+  GByteArray *out = g_byte_array_new();
+  struct archive *a = archive_write_new();
+  archive_write_add_filter_gzip(a);
+  archive_write_set_format_pax_restricted(a);
+  g_assert_cmpint(archive_write_open(a, out, NULL, append_cb, NULL), ==, ARCHIVE_OK);
+  add_entry(a, "stl10_binary/", NULL);
+  for (int i = 0; i < 6; i++) {
+    const char *name = i < 5 ? bin_names[i] : "class_names.txt";
+    g_autoptr(GBytes) data = read_bytes(s->folder, name);
+    g_autofree char *entry = g_strconcat("stl10_binary/", name, NULL);
+    add_entry(a, entry, data);
+    if (i < 5) {
+      s->file_md5[i] = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, data);
+      s->files[i] = (ScDownloadFile){ bin_names[i], g_bytes_get_size(data), s->file_md5[i] };
+    }
+  }
+  g_assert_cmpint(archive_write_close(a), ==, ARCHIVE_OK);
+  archive_write_free(a);
+  s->archive = g_byte_array_free_to_bytes(out);
+  s->archive_md5 = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, s->archive);
+  s->source = (ScDownloadSource){
+    .url = s->url,
+    .archive_name = ARCHIVE_NAME,
+    .archive_bytes = g_bytes_get_size(s->archive),
+    .archive_md5 = s->archive_md5,
+    .folder_name = "stl10_binary",
+    .format = SC_FORMAT_STL10,
+    .files = s->files,
+  };
+}
+
+static void
+stl10_clear(Stl10 *s)
+{
+  sc_test_rmtree(s->root);
+  g_free(s->root);
+  g_free(s->folder);
+  g_bytes_unref(s->archive);
+  g_free(s->archive_md5);
+  for (int i = 0; i < 5; i++)
+    g_free(s->file_md5[i]);
+}
+
+/* ---- The loopback server, on a thread of its own ---- */
+
+typedef enum {
+  SERVE_WHOLE, /* 200, or 206 for a Range request */
+  SERVE_STALL, /* announces the whole body, sends half, waits for a hang-up */
+} ServeMode;
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  guint port;
+  GBytes *body;
+  ServeMode mode;      /* under lock, as the rest below */
+  char *last_range;
+  gboolean hung_up;    /* the client closed a stalled response */
+} Server;
+
+static Server server;
+
+static void
+serve_stall(SoupServerMessage *msg, GBytes *body)
+{
+  g_autoptr(GIOStream) io = soup_server_message_steal_connection(msg);
+  gsize len;
+  const guint8 *data = g_bytes_get_data(body, &len);
+  g_autofree char *head = g_strdup_printf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+                                          len);
+  GOutputStream *out = g_io_stream_get_output_stream(io);
+  g_output_stream_write_all(out, head, strlen(head), NULL, NULL, NULL);
+  g_output_stream_write_all(out, data, len / 2, NULL, NULL, NULL);
+  g_output_stream_flush(out, NULL, NULL);
+  if (G_IS_SOCKET_CONNECTION(io))
+    g_socket_set_timeout(g_socket_connection_get_socket(G_SOCKET_CONNECTION(io)), 30);
+  guint8 sink[256];
+  while (g_input_stream_read(g_io_stream_get_input_stream(io), sink, sizeof sink, NULL,
+                             NULL) > 0)
+    ;
+  g_io_stream_close(io, NULL, NULL);
+  g_mutex_lock(&server.lock);
+  server.hung_up = TRUE;
+  g_mutex_unlock(&server.lock);
+}
+
+static void
+serve_whole(SoupServerMessage *msg, GBytes *body)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+  gsize len;
+  const char *data = g_bytes_get_data(body, &len);
+  SoupRange *ranges;
+  int n_ranges;
+  if (soup_message_headers_get_one(request, "Range") == NULL) {
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response(msg, "application/gzip", SOUP_MEMORY_COPY, data, len);
+  } else if (soup_message_headers_get_ranges(request, (goffset)len, &ranges, &n_ranges)) {
+    goffset start = ranges[0].start, end = ranges[0].end;
+    soup_message_headers_free_ranges(request, ranges);
+    soup_server_message_set_status(msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+    soup_server_message_set_response(msg, "application/gzip", SOUP_MEMORY_COPY,
+                                     data + start, (gsize)(end - start + 1));
+    soup_message_headers_set_content_range(soup_server_message_get_response_headers(msg),
+                                           start, end, (goffset)len);
+  } else {
+    soup_server_message_set_status(msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
+  }
+}
+
+static void
+handle_request(SoupServer *soup_server, SoupServerMessage *msg, const char *path,
+               GHashTable *query, gpointer user_data)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+  g_mutex_lock(&server.lock);
+  g_free(server.last_range);
+  server.last_range = g_strdup(soup_message_headers_get_one(request, "Range"));
+  ServeMode mode = server.mode;
+  g_mutex_unlock(&server.lock);
+  if (strcmp(path, "/" ARCHIVE_NAME) != 0)
+    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+  else if (mode == SERVE_STALL)
+    serve_stall(msg, server.body);
+  else
+    serve_whole(msg, server.body);
+}
+
+static gpointer
+server_thread(gpointer data)
+{
+  g_main_context_push_thread_default(server.context);
+  SoupServer *soup_server = soup_server_new(NULL, NULL);
+  soup_server_add_handler(soup_server, NULL, handle_request, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  soup_server_listen_local(soup_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error(error);
+  GSList *uris = soup_server_get_uris(soup_server);
+  g_mutex_lock(&server.lock);
+  server.port = (guint)g_uri_get_port(uris->data);
+  g_cond_signal(&server.cond);
+  g_mutex_unlock(&server.lock);
+  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  g_main_loop_run(server.loop);
+  soup_server_disconnect(soup_server);
+  g_object_unref(soup_server);
+  g_main_context_pop_thread_default(server.context);
+  return NULL;
+}
+
+static void
+server_start(GBytes *body, ServeMode mode)
+{
+  server.body = g_bytes_ref(body);
+  server.mode = mode;
+  server.port = 0;
+  server.hung_up = FALSE;
+  server.context = g_main_context_new();
+  server.loop = g_main_loop_new(server.context, FALSE);
+  g_mutex_lock(&server.lock);
+  server.thread = g_thread_new("test-server", server_thread, NULL);
+  while (server.port == 0)
+    g_cond_wait(&server.cond, &server.lock);
+  g_mutex_unlock(&server.lock);
+}
+
+static void
+server_stop(void)
+{
+  g_main_loop_quit(server.loop);
+  g_thread_join(server.thread);
+  g_main_loop_unref(server.loop);
+  g_main_context_unref(server.context);
+  g_bytes_unref(server.body);
+  g_clear_pointer(&server.last_range, g_free);
+}
+
+static void
+server_set_mode(ServeMode mode)
+{
+  g_mutex_lock(&server.lock);
+  server.mode = mode;
+  g_mutex_unlock(&server.lock);
+}
+
+static gboolean
+server_hung_up(gpointer data)
+{
+  g_mutex_lock(&server.lock);
+  gboolean hung_up = server.hung_up;
+  g_mutex_unlock(&server.lock);
+  return hung_up;
+}
+
+/* ---- The window and its dialog ---- */
+
+typedef struct {
+  GSettings *settings;
+  SimclrStudioWindow *window;
+  SimclrStudioDownloadDialog *dialog;
+  char *data_home;
+  Stl10 stl10;
+} Fixture;
+
+static gboolean
+not_loading(gpointer data)
+{
+  return !simclr_studio_window_get_loading(data);
+}
+
+static gboolean
+dialog_idle(gpointer data)
+{
+  return !simclr_studio_download_dialog_get_running(data);
+}
+
+static gboolean
+bytes_shown(gpointer data)
+{
+  return simclr_studio_download_dialog_get_shown_bytes(data) > 0;
+}
+
+static gboolean
+dialog_gone(gpointer data)
+{
+  return ((Fixture *)data)->dialog == NULL;
+}
+
+static void
+fixture_set_up(Fixture *f, gconstpointer data)
+{
+  f->data_home = sc_test_mkdtemp();
+  g_setenv("XDG_DATA_HOME", f->data_home, TRUE);
+  g_autoptr(GError) error = NULL;
+  f->settings = simclr_studio_settings_new(TRUE, &error);
+  g_assert_no_error(error);
+  stl10_init(&f->stl10);
+
+  f->window = simclr_studio_window_new(NULL, f->settings);
+  g_autofree char *runs = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
+  simclr_studio_window_set_runs_root(f->window, runs, SIMCLR_STUDIO_RUNS_KEPT);
+  sc_app_test_show(GTK_WINDOW(f->window));
+  g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
+
+  /* The dialog the data panel's button opens, pointed at the test source. */
+  GtkWindow *dialog = simclr_studio_data_panel_open_download_dialog(f->window->data_panel);
+  g_assert_nonnull(dialog);
+  g_assert_true(gtk_window_get_transient_for(dialog) == GTK_WINDOW(f->window));
+  g_assert_true(gtk_window_get_modal(dialog));
+  f->dialog = SIMCLR_STUDIO_DOWNLOAD_DIALOG(dialog);
+  g_object_add_weak_pointer(G_OBJECT(f->dialog), (gpointer *)&f->dialog);
+  g_assert_true(simclr_studio_data_panel_open_download_dialog(f->window->data_panel) == dialog);
+  simclr_studio_download_dialog_set_source(f->dialog, &f->stl10.source);
+}
+
+static void
+fixture_tear_down(Fixture *f, gconstpointer data)
+{
+  if (f->dialog != NULL)
+    gtk_window_destroy(GTK_WINDOW(f->dialog));
+  gtk_window_destroy(GTK_WINDOW(f->window));
+  g_clear_object(&f->settings);
+  stl10_clear(&f->stl10);
+  sc_test_rmtree(f->data_home);
+  g_free(f->data_home);
+}
+
+/* The window opened path as its data set: the small STL-10 of the fixture. */
+static void
+assert_window_shows(Fixture *f, const char *path)
+{
+  g_autofree char *folder = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_cmpstr(folder, ==, path);
+  g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
+  const ScDataset *d = simclr_studio_data_panel_get_dataset(f->window->data_panel);
+  g_assert_nonnull(d);
+  g_assert_cmpint(d->format, ==, SC_FORMAT_STL10);
+  g_assert_cmpuint(sc_split_count(d->train), ==, N_TRAIN);
+  g_assert_cmpuint(sc_split_count(d->test), ==, N_TEST);
+  g_assert_nonnull(d->unlabeled);
+  g_assert_cmpuint(sc_split_count(d->unlabeled), ==, N_UNLABELED);
+  g_assert_cmpint(sc_split_width(d->train), ==, 96);
+}
+
+/* No folder in dir starts with the prefix. */
+static void
+assert_no_entry_starting(const char *dir, const char *prefix)
+{
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  for (const char *name; (name = g_dir_read_name(d)) != NULL;)
+    if (g_str_has_prefix(name, prefix))
+      g_error("%s/%s is left behind", dir, name);
+}
+
+static void
+test_import_folder(Fixture *f, gconstpointer data)
+{
+  /* The parent of stl10_binary is accepted, as the file chooser may give it. */
+  g_autofree char *parent = g_path_get_dirname(f->stl10.folder);
+  g_assert_true(simclr_studio_download_dialog_import_folder(f->dialog, parent));
+  g_assert_false(simclr_studio_download_dialog_import_folder(f->dialog, parent));
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  g_assert_null(simclr_studio_download_dialog_get_error(f->dialog));
+  g_assert_cmpstr(simclr_studio_download_dialog_get_dataset_path(f->dialog), ==,
+                  f->stl10.folder);
+  assert_window_shows(f, f->stl10.folder);
+}
+
+static void
+test_import_folder_fails(Fixture *f, gconstpointer data)
+{
+  /* A truncated file: the error names it and the data set stays as it was. */
+  g_autofree char *before = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_autofree char *labels = g_build_filename(f->stl10.folder, "test_y.bin", NULL);
+  g_assert_cmpint(truncate(labels, 2), ==, 0);
+  g_assert_true(simclr_studio_download_dialog_import_folder(f->dialog, f->stl10.folder));
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  const GError *error = simclr_studio_download_dialog_get_error(f->dialog);
+  g_assert_nonnull(error);
+  g_assert_true(error->domain == SC_DOWNLOAD_ERROR);
+  g_assert_nonnull(strstr(error->message, "test_y.bin"));
+  g_assert_null(simclr_studio_download_dialog_get_dataset_path(f->dialog));
+  g_autofree char *after = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_cmpstr(after, ==, before);
+}
+
+static void
+test_download(Fixture *f, gconstpointer data)
+{
+  server_start(f->stl10.archive, SERVE_WHOLE);
+  g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/" ARCHIVE_NAME,
+             server.port);
+  g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
+  simclr_studio_download_dialog_set_destination(f->dialog, dest);
+  g_assert_true(simclr_studio_download_dialog_download(f->dialog));
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  server_stop();
+
+  g_assert_null(simclr_studio_download_dialog_get_error(f->dialog));
+  g_autofree char *folder = g_build_filename(dest, "stl10_binary", NULL);
+  g_assert_cmpstr(simclr_studio_download_dialog_get_dataset_path(f->dialog), ==, folder);
+  /* The archive is deleted once unpacked; train_X.bin has the served bytes. */
+  g_autofree char *archive = g_build_filename(dest, ARCHIVE_NAME, NULL);
+  g_assert_false(g_file_test(archive, G_FILE_TEST_EXISTS));
+  g_autoptr(GBytes) train = read_bytes(folder, "train_X.bin");
+  g_autofree char *md5 = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, train);
+  g_assert_cmpstr(md5, ==, f->stl10.file_md5[0]);
+  assert_window_shows(f, folder);
+}
+
+static void
+test_cancel_and_resume(Fixture *f, gconstpointer data)
+{
+  gsize archive_bytes = g_bytes_get_size(f->stl10.archive);
+  server_start(f->stl10.archive, SERVE_STALL);
+  g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/" ARCHIVE_NAME,
+             server.port);
+  g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
+  simclr_studio_download_dialog_set_destination(f->dialog, dest);
+  g_autofree char *before = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+
+  /* Cancel once the first half arrived and the server waits. */
+  g_assert_true(simclr_studio_download_dialog_download(f->dialog));
+  g_assert_true(sc_app_test_wait(bytes_shown, f->dialog, 60));
+  simclr_studio_download_dialog_cancel(f->dialog);
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  const GError *error = simclr_studio_download_dialog_get_error(f->dialog);
+  g_assert_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_CANCELLED);
+
+  g_autofree char *part = g_build_filename(dest, ARCHIVE_NAME ".part", NULL);
+  GStatBuf st;
+  g_assert_cmpint(g_stat(part, &st), ==, 0);
+  g_assert_cmpint(st.st_size, >, 0);
+  g_assert_cmpint(st.st_size, <=, (goffset)(archive_bytes / 2));
+  g_autofree char *folder = g_build_filename(dest, "stl10_binary", NULL);
+  g_assert_false(g_file_test(folder, G_FILE_TEST_EXISTS));
+  assert_no_entry_starting(dest, ".stl10_binary.partial-");
+  g_autofree char *after = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_cmpstr(after, ==, before);
+
+  /* Download again: the part is resumed from where it ends. */
+  g_assert_true(sc_app_test_wait(server_hung_up, NULL, 30));
+  server_set_mode(SERVE_WHOLE);
+  g_assert_true(simclr_studio_download_dialog_download(f->dialog));
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  g_assert_null(simclr_studio_download_dialog_get_error(f->dialog));
+  g_autofree char *range = g_strdup_printf("bytes=%" G_GINT64_FORMAT "-", (gint64)st.st_size);
+  g_mutex_lock(&server.lock);
+  g_assert_cmpstr(server.last_range, ==, range);
+  g_mutex_unlock(&server.lock);
+  server_stop();
+  assert_window_shows(f, folder);
+}
+
+static void
+test_close_cancels(Fixture *f, gconstpointer data)
+{
+  server_start(f->stl10.archive, SERVE_STALL);
+  g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/" ARCHIVE_NAME,
+             server.port);
+  g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
+  simclr_studio_download_dialog_set_destination(f->dialog, dest);
+  g_autofree char *before = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_true(simclr_studio_download_dialog_download(f->dialog));
+  g_assert_true(sc_app_test_wait(bytes_shown, f->dialog, 60));
+
+  /* Closing the dialog hangs up on the server and switches nothing. */
+  gtk_window_close(GTK_WINDOW(f->dialog));
+  g_assert_true(sc_app_test_wait(server_hung_up, NULL, 30));
+  /* Freed once its worker has ended. */
+  g_assert_true(sc_app_test_wait(dialog_gone, f, 30));
+  server_stop();
+  g_autofree char *part = g_build_filename(dest, ARCHIVE_NAME ".part", NULL);
+  g_assert_true(g_file_test(part, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *folder = g_build_filename(dest, "stl10_binary", NULL);
+  g_assert_false(g_file_test(folder, G_FILE_TEST_EXISTS));
+  g_autofree char *after = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_cmpstr(after, ==, before);
+  /* The button opens a fresh dialog. */
+  GtkWindow *again = simclr_studio_data_panel_open_download_dialog(f->window->data_panel);
+  g_assert_nonnull(again);
+  gtk_window_destroy(again);
+}
+
+int
+main(int argc, char **argv)
+{
+  if (!sc_app_test_init(&argc, &argv))
+    return 0;
+  g_test_add("/App/Download/import-folder", Fixture, NULL, fixture_set_up,
+             test_import_folder, fixture_tear_down);
+  g_test_add("/App/Download/import-folder-fails", Fixture, NULL, fixture_set_up,
+             test_import_folder_fails, fixture_tear_down);
+  g_test_add("/App/Download/download", Fixture, NULL, fixture_set_up, test_download,
+             fixture_tear_down);
+  g_test_add("/App/Download/cancel-and-resume", Fixture, NULL, fixture_set_up,
+             test_cancel_and_resume, fixture_tear_down);
+  g_test_add("/App/Download/close-cancels", Fixture, NULL, fixture_set_up,
+             test_close_cancels, fixture_tear_down);
+  return g_test_run();
+}
