@@ -14,6 +14,7 @@
 
 #include "simclr-studio-download-dialog.h"
 #include "simclr-studio-run-folders.h"
+#include "simclr-studio-screenshot.h"
 #include "simclr-studio-settings.h"
 #include "simclr-studio-window-private.h"
 #include "test-app-util.h"
@@ -383,6 +384,22 @@ assert_no_entry_starting(const char *dir, const char *prefix)
       g_error("%s/%s is left behind", dir, name);
 }
 
+/* With SC_TEST_SCREENSHOT_DIR set, the dialog as drawn now goes to
+ * DIR/name.png, for a person to look at. */
+static void
+maybe_screenshot(Fixture *f, const char *name)
+{
+  const char *dir = g_getenv("SC_TEST_SCREENSHOT_DIR");
+  if (dir == NULL)
+    return;
+  sc_app_test_wait_frame(GTK_WIDGET(f->dialog));
+  g_autofree char *file = g_strconcat(name, ".png", NULL);
+  g_autofree char *path = g_build_filename(dir, file, NULL);
+  g_autoptr(GError) error = NULL;
+  simclr_studio_save_widget_png(GTK_WIDGET(f->dialog), path, &error);
+  g_assert_no_error(error);
+}
+
 static void
 test_import_folder(Fixture *f, gconstpointer data)
 {
@@ -410,6 +427,7 @@ test_import_folder_fails(Fixture *f, gconstpointer data)
   g_assert_nonnull(error);
   g_assert_true(error->domain == SC_DOWNLOAD_ERROR);
   g_assert_nonnull(strstr(error->message, "test_y.bin"));
+  maybe_screenshot(f, "download-dialog-error");
   g_assert_null(simclr_studio_download_dialog_get_dataset_path(f->dialog));
   g_autofree char *after = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
   g_assert_cmpstr(after, ==, before);
@@ -430,6 +448,7 @@ test_download(Fixture *f, gconstpointer data)
   g_assert_null(simclr_studio_download_dialog_get_error(f->dialog));
   g_autofree char *folder = g_build_filename(dest, "stl10_binary", NULL);
   g_assert_cmpstr(simclr_studio_download_dialog_get_dataset_path(f->dialog), ==, folder);
+  maybe_screenshot(f, "download-dialog-done");
   /* The archive is deleted once unpacked; train_X.bin has the served bytes. */
   g_autofree char *archive = g_build_filename(dest, ARCHIVE_NAME, NULL);
   g_assert_false(g_file_test(archive, G_FILE_TEST_EXISTS));
@@ -453,8 +472,10 @@ test_cancel_and_resume(Fixture *f, gconstpointer data)
   /* Cancel once the first half arrived and the server waits. */
   g_assert_true(simclr_studio_download_dialog_download(f->dialog));
   g_assert_true(sc_app_test_wait(bytes_shown, f->dialog, 60));
+  maybe_screenshot(f, "download-dialog-running");
   simclr_studio_download_dialog_cancel(f->dialog);
   g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  maybe_screenshot(f, "download-dialog-cancelled");
   const GError *error = simclr_studio_download_dialog_get_error(f->dialog);
   g_assert_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_CANCELLED);
 

@@ -26,7 +26,7 @@ struct _SimclrStudioDataPanel {
   guint generation; /* of the newest load; older results are dropped */
   gboolean loading;
   GtkFileChooserNative *chooser;
-  GtkWidget *download_button;
+  GtkWidget *download_row;
   GtkWindow *download_dialog; /* weak: open while shown */
 };
 
@@ -314,7 +314,7 @@ simclr_studio_data_panel_class_init(SimclrStudioDataPanelClass *klass)
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, images_row);
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, classes_row);
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, error_row);
-  gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, download_button);
+  gtk_widget_class_bind_template_child(widget_class, SimclrStudioDataPanel, download_row);
   gtk_widget_class_bind_template_callback(widget_class, download_clicked_cb);
   gtk_widget_class_bind_template_callback(widget_class, default_clicked_cb);
   gtk_widget_class_bind_template_callback(widget_class, folder_clicked_cb);
@@ -325,7 +325,13 @@ simclr_studio_data_panel_init(SimclrStudioDataPanel *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
   /* Built without libsoup or libarchive: nothing to download with. */
-  gtk_widget_set_visible(self->download_button, SC_HAVE_DOWNLOAD);
+  gtk_widget_set_visible(self->download_row, SC_HAVE_DOWNLOAD);
+#if SC_HAVE_DOWNLOAD
+  g_autofree char *size = g_format_size(sc_download_source_stl10()->archive_bytes);
+  g_autofree char *subtitle =
+    g_strdup_printf("Download it from Stanford (%s) or import a copy you have", size);
+  adw_action_row_set_subtitle(ADW_ACTION_ROW(self->download_row), subtitle);
+#endif
 }
 
 void

@@ -112,8 +112,8 @@ progress_text(const ScDownloadProgress *p)
 static void
 set_status(SimclrStudioDownloadDialog *self, const char *text, gboolean is_error)
 {
-  gtk_widget_set_visible(GTK_WIDGET(self->status_label), text != NULL);
   gtk_label_set_text(self->status_label, text != NULL ? text : "");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), text);
   if (is_error)
     gtk_widget_add_css_class(GTK_WIDGET(self->status_label), "error");
   else
@@ -159,7 +159,9 @@ show_intro(SimclrStudioDownloadDialog *self)
   g_autofree char *archive = g_format_size(s->archive_bytes);
   g_autofree char *unpacked = g_format_size(sc_download_source_unpacked_bytes(s));
   g_autoptr(GUri) uri = g_uri_parse(s->url, G_URI_FLAGS_NONE, NULL);
-  const char *host = uri != NULL && g_uri_get_host(uri) != NULL ? g_uri_get_host(uri) : s->url;
+  const char *host = uri != NULL ? g_uri_get_host(uri) : NULL;
+  if (host == NULL || *host == '\0')
+    host = "its address";
   g_autofree char *text = g_strdup_printf(
     "Download %s (%s) from %s and unpack it (%s), or import a copy you already have. "
     "The folder %s then becomes the data set.", s->archive_name,
@@ -301,6 +303,7 @@ start(SimclrStudioDownloadDialog *self, WorkKind kind, const char *path)
   work->job = g_atomic_rc_box_acquire(job);
 
   self->cancellable = g_cancellable_new();
+  show_intro(self); /* the source's address may have been filled in since */
   set_running(self, TRUE);
   set_status(self, NULL, FALSE);
   gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
