@@ -364,6 +364,14 @@ n_entries(const char *root)
   return n;
 }
 
+/* Marks a run folder as holding a checkpoint, as a finished epoch does. */
+static void
+put_checkpoint(const char *dir)
+{
+  g_autofree char *path = g_build_filename(dir, "checkpoint.safetensors", NULL);
+  g_assert_true(g_file_set_contents(path, "x", 1, NULL));
+}
+
 /* Each new run folder leaves the newest KEEP of them, and nothing else of
  * the root is touched. */
 static void
@@ -386,6 +394,7 @@ test_run_folders_pruned(void)
     char *dir = simclr_studio_run_folder_new(root, 3, &error);
     g_assert_no_error(error);
     g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
+    put_checkpoint(dir);
     g_ptr_array_add(made, dir);
   }
   /* Three new ones (the same second gets -2, -3) and keep 3: the old run
@@ -403,6 +412,20 @@ test_run_folders_pruned(void)
   g_assert_cmpuint(n_entries(root), ==, 3 + 2);
   g_assert_true(g_file_test(last, G_FILE_TEST_IS_DIR));
   g_assert_true(g_file_test(made->pdata[2], G_FILE_TEST_IS_DIR));
+  put_checkpoint(last);
+
+  /* Runs that failed before saving anything leave empty folders: each new
+   * folder clears them, so they never push out a run that can resume. */
+  for (int i = 0; i < 4; i++) {
+    g_autofree char *failed = simclr_studio_run_folder_new(root, 3, &error);
+    g_assert_no_error(error);
+  }
+  g_assert_cmpuint(n_entries(root), ==, 3 + 2);
+  g_assert_true(g_file_test(last, G_FILE_TEST_IS_DIR));
+  g_assert_true(g_file_test(made->pdata[2], G_FILE_TEST_IS_DIR));
+  g_autofree char *failed = simclr_studio_run_folder_new(root, 3, &error);
+  g_assert_no_error(error);
+  put_checkpoint(failed);
 
   /* Keep 0 removes nothing. */
   g_autofree char *extra = simclr_studio_run_folder_new(root, 0, &error);

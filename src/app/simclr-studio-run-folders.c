@@ -66,11 +66,29 @@ simclr_studio_remove_tree(const char *path, GError **error)
   return TRUE;
 }
 
-/* Removes the oldest run folders of ROOT until at most KEEP remain. Only
- * names that look like run folders are touched; failures are logged, not
- * fatal: a training must not fail because an old folder stayed. */
+static gboolean
+holds_checkpoint(const char *root, const char *name)
+{
+  g_autofree char *path = g_build_filename(root, name, "checkpoint.safetensors", NULL);
+  return g_file_test(path, G_FILE_TEST_IS_REGULAR);
+}
+
 static void
-prune_run_folders(const char *root, guint keep)
+remove_logged(const char *root, const char *name)
+{
+  g_autofree char *path = g_build_filename(root, name, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!simclr_studio_remove_tree(path, &error))
+    g_warning("Failed to remove an old run folder: %s", error->message);
+}
+
+/* Removes the older run folders of ROOT that hold no checkpoint (runs that
+ * failed or stopped before their first epoch ended: nothing to resume), then
+ * the oldest ones until at most KEEP remain, the new folder CURRENT
+ * included. Only names that look like run folders are touched; failures are
+ * logged, not fatal: a training must not fail because an old folder stayed. */
+static void
+prune_run_folders(const char *root, const char *current, guint keep)
 {
   g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
   if (dir == NULL)
@@ -79,21 +97,25 @@ prune_run_folders(const char *root, guint keep)
   const char *name;
   while ((name = g_dir_read_name(dir)) != NULL) {
     g_autofree char *path = g_build_filename(root, name, NULL);
-    if (is_run_folder_name(name) && g_file_test(path, G_FILE_TEST_IS_DIR))
+    if (!is_run_folder_name(name) || !g_file_test(path, G_FILE_TEST_IS_DIR))
+      continue;
+    /* The new folder is never a candidate: within one second it may reuse
+     * the name of a folder just removed and so sort as the oldest. */
+    if (strcmp(name, current) == 0)
+      continue;
+    if (!holds_checkpoint(root, name))
+      remove_logged(root, name);
+    else
       g_ptr_array_add(names, g_strdup(name));
   }
   g_ptr_array_sort(names, compare_run_names);
-  for (guint i = 0; i + keep < names->len; i++) {
-    g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
-    g_autoptr(GError) error = NULL;
-    if (!simclr_studio_remove_tree(path, &error))
-      g_warning("Failed to remove an old run folder: %s", error->message);
-  }
+  for (guint i = 0; i + keep < names->len + 1; i++)
+    remove_logged(root, names->pdata[i]);
 }
 
 /* Creates ROOT/STAMP (STAMP-2, -3... when a folder of that second exists),
- * then keeps only the newest KEEP run folders of ROOT, the new one
- * included; KEEP 0 keeps them all. */
+ * then keeps only the newest KEEP run folders of ROOT that hold a
+ * checkpoint, the new one included; KEEP 0 keeps them all. */
 char *
 simclr_studio_run_folder_new(const char *root, guint keep, GError **error)
 {
@@ -122,7 +144,9 @@ simclr_studio_run_folder_new(const char *root, guint keep, GError **error)
       return NULL;
     }
   }
-  if (keep > 0)
-    prune_run_folders(root, keep);
+  if (keep > 0) {
+    g_autofree char *current = g_path_get_basename(dir);
+    prune_run_folders(root, current, keep);
+  }
   return g_steal_pointer(&dir);
 }
