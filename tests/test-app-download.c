@@ -1,7 +1,9 @@
-/* The "Get STL-10" dialog: an import of an unpacked folder and a download
- * from a libsoup server on 127.0.0.1 (never the internet) make the window's
- * data set the new folder; a cancelled download keeps its partial file,
- * leaves no unpacked folder behind and resumes with a Range request. */
+/* The "Get STL-10" dialog: an import of an unpacked folder or an archive
+ * and a download from a libsoup server on 127.0.0.1 (never the internet)
+ * make the window's data set the new folder; a damaged file or a wrong
+ * address leaves it as it was, with the reason; a cancelled download keeps
+ * its partial file, leaves no unpacked folder behind and resumes with a
+ * Range request; closing the dialog cancels. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -434,6 +436,27 @@ test_import_folder_fails(Fixture *f, gconstpointer data)
 }
 
 static void
+test_import_archive(Fixture *f, gconstpointer data)
+{
+  /* Unpacked into the destination; the archive stays where it was. */
+  g_autofree char *archive = g_build_filename(f->stl10.root, ARCHIVE_NAME, NULL);
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const char *bytes = g_bytes_get_data(f->stl10.archive, &len);
+  g_file_set_contents(archive, bytes, (gssize)len, &error);
+  g_assert_no_error(error);
+  g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
+  simclr_studio_download_dialog_set_destination(f->dialog, dest);
+  g_assert_true(simclr_studio_download_dialog_import_archive(f->dialog, archive));
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  g_assert_null(simclr_studio_download_dialog_get_error(f->dialog));
+  g_autofree char *folder = g_build_filename(dest, "stl10_binary", NULL);
+  g_assert_cmpstr(simclr_studio_download_dialog_get_dataset_path(f->dialog), ==, folder);
+  g_assert_true(g_file_test(archive, G_FILE_TEST_IS_REGULAR));
+  assert_window_shows(f, folder);
+}
+
+static void
 test_download(Fixture *f, gconstpointer data)
 {
   server_start(f->stl10.archive, SERVE_WHOLE);
@@ -456,6 +479,27 @@ test_download(Fixture *f, gconstpointer data)
   g_autofree char *md5 = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, train);
   g_assert_cmpstr(md5, ==, f->stl10.file_md5[0]);
   assert_window_shows(f, folder);
+}
+
+static void
+test_download_not_found(Fixture *f, gconstpointer data)
+{
+  /* A wrong address: the server's answer is named and nothing switches. */
+  server_start(f->stl10.archive, SERVE_WHOLE);
+  g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/missing.tar.gz",
+             server.port);
+  g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
+  simclr_studio_download_dialog_set_destination(f->dialog, dest);
+  g_autofree char *before = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_true(simclr_studio_download_dialog_download(f->dialog));
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  server_stop();
+  const GError *error = simclr_studio_download_dialog_get_error(f->dialog);
+  g_assert_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_HTTP);
+  g_assert_nonnull(strstr(error->message, "404"));
+  g_assert_null(simclr_studio_download_dialog_get_dataset_path(f->dialog));
+  g_autofree char *after = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_cmpstr(after, ==, before);
 }
 
 static void
@@ -543,8 +587,12 @@ main(int argc, char **argv)
              test_import_folder, fixture_tear_down);
   g_test_add("/App/Download/import-folder-fails", Fixture, NULL, fixture_set_up,
              test_import_folder_fails, fixture_tear_down);
+  g_test_add("/App/Download/import-archive", Fixture, NULL, fixture_set_up,
+             test_import_archive, fixture_tear_down);
   g_test_add("/App/Download/download", Fixture, NULL, fixture_set_up, test_download,
              fixture_tear_down);
+  g_test_add("/App/Download/not-found", Fixture, NULL, fixture_set_up,
+             test_download_not_found, fixture_tear_down);
   g_test_add("/App/Download/cancel-and-resume", Fixture, NULL, fixture_set_up,
              test_cancel_and_resume, fixture_tear_down);
   g_test_add("/App/Download/close-cancels", Fixture, NULL, fixture_set_up,

@@ -24,6 +24,7 @@ typedef struct {
   WorkKind kind;
   const ScDownloadSource *source;
   char *path;     /* destination, archive or folder */
+  char *dest_dir; /* where an archive is unpacked */
   Job *job;
 } Work;
 
@@ -64,6 +65,7 @@ static void
 work_free(Work *work)
 {
   g_free(work->path);
+  g_free(work->dest_dir);
   job_unref(work->job);
   g_free(work);
 }
@@ -237,8 +239,11 @@ work_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellabl
     ok = sc_download_dataset(work->source, work->path, &options, &dataset_path, &error);
     break;
   case WORK_ARCHIVE:
-    /* Unpacked next to the archive, where the user keeps it. */
-    ok = sc_import_archive(work->source, work->path, NULL, &options, &dataset_path, &error);
+    /* Into the destination, beside what Download would make there. A folder
+     * that cannot be made is reported by the import, with what to do. */
+    g_mkdir_with_parents(work->dest_dir, 0755);
+    ok = sc_import_archive(work->source, work->path, work->dest_dir, &options, &dataset_path,
+                           &error);
     break;
   case WORK_FOLDER:
     ok = sc_import_folder(work->source, work->path, &options, &dataset_path, &error);
@@ -300,6 +305,7 @@ start(SimclrStudioDownloadDialog *self, WorkKind kind, const char *path)
   work->kind = kind;
   work->source = self->source;
   work->path = g_strdup(path);
+  work->dest_dir = g_strdup(self->destination);
   work->job = g_atomic_rc_box_acquire(job);
 
   self->cancellable = g_cancellable_new();

@@ -25,7 +25,8 @@ SimclrStudioDownloadDialog *simclr_studio_download_dialog_new(GtkWindow *parent,
 void simclr_studio_download_dialog_set_source(SimclrStudioDownloadDialog *self,
                                               const ScDownloadSource *source);
 
-/* The folder Download unpacks into; default: <XDG data dir>/simclr-studio/datasets. */
+/* The folder Download and Import Archive unpack into; default:
+ * <XDG data dir>/simclr-studio/datasets. Import Folder uses a folder in place. */
 void simclr_studio_download_dialog_set_destination(SimclrStudioDownloadDialog *self,
                                                    const char *dir);
 const char *simclr_studio_download_dialog_get_destination(SimclrStudioDownloadDialog *self);
