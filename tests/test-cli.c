@@ -554,6 +554,36 @@ test_interrupt_twice(void)
   sc_test_rmtree(dir);
 }
 
+/* A second run into the folder a first one is writing is refused at once
+ * (status 1, naming the folder) and leaves the first run's files alone. */
+static void
+test_out_locked(void)
+{
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  g_autofree char *out = g_build_filename(dir, "out", NULL);
+  g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
+  g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
+  fx_idx_folder(data_dir, 400, 20, 28, 28, FALSE);
+  const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "3",
+                         "--width", "32", "--input-size", "256", "--batch-size", "40",
+                         "--runs", "pretrain", "--threads", "1", "--out", out, NULL };
+  g_autoptr(GSubprocess) first = spawn_cli(args, log, errlog);
+  g_assert_true(wait_for_text(log, "Run 1 of 1"));
+
+  const char *again[] = { "--data", data_dir, "--labeled", "10", "--epochs", "1",
+                          "--width", "8", "--input-size", "32", "--batch-size", "40",
+                          "--runs", "baseline", "--seed", "7", "--out", out, NULL };
+  g_autofree char *err = NULL;
+  g_assert_cmpint(run_cli(again, NULL, &err), ==, 1);
+  g_assert_nonnull(strstr(err, "another simclr-train is writing into"));
+  g_assert_nonnull(strstr(err, out));
+
+  g_subprocess_send_signal(first, SIGINT);
+  wait_exit(first, 130);
+  sc_test_rmtree(dir);
+}
+
 /* Ctrl-C while the data is read: a message, status 130, no empty --out. */
 static void
 test_interrupt_early(void)
@@ -680,6 +710,7 @@ main(int argc, char **argv)
   g_test_add_func("/cli/interrupt-and-resume", test_interrupt_and_resume);
   g_test_add_func("/cli/interrupt-twice", test_interrupt_twice);
   g_test_add_func("/cli/interrupt-early", test_interrupt_early);
+  g_test_add_func("/cli/out-locked", test_out_locked);
   g_test_add_func("/cli/resume-numbering", test_resume_numbering);
   g_test_add_func("/cli/preview-only", test_preview_only);
   return g_test_run();

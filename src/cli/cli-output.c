@@ -3,8 +3,11 @@
 #include "cli-output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "preview.h"
 #include "sc-chart.h"
@@ -22,6 +25,34 @@ cli_output_prepare_dir(const char *dir, const char *flag, GError **error)
     int err = errno;
     g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
                 "%s: cannot create the folder %s: %s", flag, dir, g_strerror(err));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+cli_output_lock_dir(const char *dir, const char *flag, GError **error)
+{
+  /* A lock on the folder itself leaves no file behind; the descriptor stays
+   * open on purpose until the process ends. */
+  int fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    int err = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+                "%s: cannot open the folder %s: %s", flag, dir, g_strerror(err));
+    return FALSE;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                  "%s: another simclr-train is writing into %s: wait for it to end, "
+                  "or give another folder", flag, dir);
+    } else {
+      g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err),
+                  "%s: cannot lock the folder %s: %s", flag, dir, g_strerror(err));
+    }
     return FALSE;
   }
   return TRUE;

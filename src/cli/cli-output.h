@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 /* Creates dir (and its parents) unless it is a folder already; refuses a
  * path that is a file. Messages name `flag` and the path. */
 gboolean cli_output_prepare_dir(const char *dir, const char *flag, GError **error);
+/* Locks the folder for this process (released when it exits), so two runs
+ * never write into one --out; fails naming the folder when another holds it. */
+gboolean cli_output_lock_dir(const char *dir, const char *flag, GError **error);
 
 /* The preview figure (original, weak and two strong views of 8 training
  * images, one per class where there are enough classes) as a PNG. */

@@ -120,6 +120,10 @@ train(const CliOptions *o, const char *argv0)
   gboolean created = o->out_dir != NULL && !g_file_test(o->out_dir, G_FILE_TEST_EXISTS);
   if (o->out_dir != NULL && !cli_output_prepare_dir(o->out_dir, "--out", &error))
     return fail(error);
+  if (o->out_dir != NULL && !cli_output_lock_dir(o->out_dir, "--out", &error)) {
+    remove_if_empty(o->out_dir, created);
+    return fail(error);
+  }
   ScTrainer *trainer = sc_trainer_new(&o->config, o->resume_dir, &error);
   if (trainer == NULL) {
     remove_if_empty(o->out_dir, created);
