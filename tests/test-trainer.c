@@ -659,6 +659,15 @@ test_resume_data_changed(Fixture *f, gconstpointer user_data)
         || strstr(error->message, f->data) == NULL)
       g_error("message \"%s\" lacks \"%s\" or the folder", error->message, cases[i].what);
   }
+
+  /* Data moved away: the message names the checkpoint's folder and says
+   * to put the data back. */
+  sc_test_rmtree(f->data);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(sc_trainer_new(&other, f->ckpt, &error));
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "put that data back there"));
+  g_assert_nonnull(strstr(error->message, f->data));
   sc_train_config_clear(&other);
   sc_train_config_clear(&c);
 }

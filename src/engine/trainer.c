@@ -257,9 +257,15 @@ sc_trainer_new(const ScTrainConfig *config, const char *resume_path, GError **er
   t->in_size = t->config.input_size;
 
   const char *path = t->config.data_path != NULL ? t->config.data_path : SC_DEFAULT_DATA_DIR;
-  if (!(t->be = sc_backend_new(t->config.backend, t->config.threads, error))
-      || !(t->data = sc_dataset_open(path, t->config.format, error)))
+  if (!(t->be = sc_backend_new(t->config.backend, t->config.threads, error)))
     goto fail;
+  if (!(t->data = sc_dataset_open(path, t->config.format, error))) {
+    /* A resume reads the data the checkpoint names: say so, and how to fix. */
+    if (resume != NULL)
+      g_prefix_error(error, "The checkpoint %s trained on the data in %s, which cannot be "
+                     "read now; put that data back there to resume: ", resume_file, path);
+    goto fail;
+  }
   t->n_classes = t->data->n_classes;
 
   ScSplitConfig sc = { .labeled_per_class = t->config.labeled_per_class,
