@@ -28,8 +28,9 @@ static const char *const series_names[SC_N_RUNS] = { "baseline", "pretraining (p
 /* The Keras example's maximal validation accuracies (its keras.io run on
  * STL-10, reference section 7.4): baseline, linear probe, finetuning. */
 static const double example_max_acc[SC_N_RUNS] = { 0.6005, 0.5624, 0.6699 };
-static const char *const example_names[SC_N_RUNS] = { "example: baseline", "example: probe",
-                                                      "example: finetune" };
+static const char *const example_names[SC_N_RUNS] = {
+  "STL-10 example: baseline", "STL-10 example: probe", "STL-10 example: finetune"
+};
 
 /* Per-epoch numbers shown in the log when a run has them. */
 static const struct {
