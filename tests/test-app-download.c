@@ -7,10 +7,7 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <archive.h>
-#include <archive_entry.h>
 #include <glib/gstdio.h>
-#include <libsoup/soup.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +18,7 @@
 #include "simclr-studio-window-private.h"
 #include "test-app-util.h"
 #include "test-data-fixtures.h"
+#include "test-http-server.h"
 #include "test-util.h"
 
 #define ARCHIVE_NAME "stl10_binary.tar.gz"
@@ -45,30 +43,6 @@ typedef struct {
   ScDownloadSource source;
 } Stl10;
 
-static la_ssize_t
-append_cb(struct archive *a, void *user_data, const void *buf, size_t len)
-{
-  g_byte_array_append(user_data, buf, len);
-  return (la_ssize_t)len;
-}
-
-static void
-add_entry(struct archive *a, const char *name, GBytes *data)
-{
-  struct archive_entry *ae = archive_entry_new();
-  archive_entry_set_pathname(ae, name);
-  archive_entry_set_filetype(ae, data != NULL ? AE_IFREG : AE_IFDIR);
-  archive_entry_set_perm(ae, data != NULL ? 0644 : 0755);
-  archive_entry_set_size(ae, data != NULL ? (la_int64_t)g_bytes_get_size(data) : 0);
-  g_assert_cmpint(archive_write_header(a, ae), ==, ARCHIVE_OK);
-  if (data != NULL) {
-    gsize len;
-    const void *bytes = g_bytes_get_data(data, &len);
-    g_assert_cmpint(archive_write_data(a, bytes, len), ==, (la_ssize_t)len);
-  }
-  archive_entry_free(ae);
-}
-
 static GBytes *
 read_bytes(const char *dir, const char *name)
 {
@@ -88,25 +62,22 @@ stl10_init(Stl10 *s)
   s->folder = g_build_filename(s->root, "src", "stl10_binary", NULL);
   fx_stl10_folder(s->folder, N_TRAIN, N_TEST, N_UNLABELED);
 
-  GByteArray *out = g_byte_array_new();
-  struct archive *a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  g_assert_cmpint(archive_write_open(a, out, NULL, append_cb, NULL), ==, ARCHIVE_OK);
-  add_entry(a, "stl10_binary/", NULL);
+  ScTestEntry entries[8] = { { "stl10_binary/", NULL } };
+  GBytes *data[6];
   for (int i = 0; i < 6; i++) {
     const char *name = i < 5 ? bin_names[i] : "class_names.txt";
-    g_autoptr(GBytes) data = read_bytes(s->folder, name);
-    g_autofree char *entry = g_strconcat("stl10_binary/", name, NULL);
-    add_entry(a, entry, data);
+    data[i] = read_bytes(s->folder, name);
+    entries[i + 1] = (ScTestEntry){ g_strconcat("stl10_binary/", name, NULL), data[i] };
     if (i < 5) {
-      s->file_md5[i] = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, data);
-      s->files[i] = (ScDownloadFile){ bin_names[i], g_bytes_get_size(data), s->file_md5[i] };
+      s->file_md5[i] = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, data[i]);
+      s->files[i] = (ScDownloadFile){ bin_names[i], g_bytes_get_size(data[i]), s->file_md5[i] };
     }
   }
-  g_assert_cmpint(archive_write_close(a), ==, ARCHIVE_OK);
-  archive_write_free(a);
-  s->archive = g_byte_array_free_to_bytes(out);
+  s->archive = sc_test_targz(entries);
+  for (int i = 0; i < 6; i++) {
+    g_free((char *)entries[i + 1].name);
+    g_bytes_unref(data[i]);
+  }
   s->archive_md5 = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, s->archive);
   s->source = (ScDownloadSource){
     .url = s->url,
@@ -131,158 +102,12 @@ stl10_clear(Stl10 *s)
     g_free(s->file_md5[i]);
 }
 
-/* ---- The loopback server, on a thread of its own ---- */
-
-typedef enum {
-  SERVE_WHOLE, /* 200, or 206 for a Range request */
-  SERVE_STALL, /* announces the whole body, sends half, waits for a hang-up */
-} ServeMode;
-
-typedef struct {
-  GMutex lock;
-  GCond cond;
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  guint port;
-  GBytes *body;
-  ServeMode mode;      /* under lock, as the rest below */
-  char *last_range;
-  gboolean hung_up;    /* the client closed a stalled response */
-} Server;
-
-static Server server;
-
-static void
-serve_stall(SoupServerMessage *msg, GBytes *body)
-{
-  g_autoptr(GIOStream) io = soup_server_message_steal_connection(msg);
-  gsize len;
-  const guint8 *data = g_bytes_get_data(body, &len);
-  g_autofree char *head = g_strdup_printf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
-                                          len);
-  GOutputStream *out = g_io_stream_get_output_stream(io);
-  g_output_stream_write_all(out, head, strlen(head), NULL, NULL, NULL);
-  g_output_stream_write_all(out, data, len / 2, NULL, NULL, NULL);
-  g_output_stream_flush(out, NULL, NULL);
-  if (G_IS_SOCKET_CONNECTION(io))
-    g_socket_set_timeout(g_socket_connection_get_socket(G_SOCKET_CONNECTION(io)), 30);
-  guint8 sink[256];
-  while (g_input_stream_read(g_io_stream_get_input_stream(io), sink, sizeof sink, NULL,
-                             NULL) > 0)
-    ;
-  g_io_stream_close(io, NULL, NULL);
-  g_mutex_lock(&server.lock);
-  server.hung_up = TRUE;
-  g_mutex_unlock(&server.lock);
-}
-
-static void
-serve_whole(SoupServerMessage *msg, GBytes *body)
-{
-  SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
-  gsize len;
-  const char *data = g_bytes_get_data(body, &len);
-  SoupRange *ranges;
-  int n_ranges;
-  if (soup_message_headers_get_one(request, "Range") == NULL) {
-    soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-    soup_server_message_set_response(msg, "application/gzip", SOUP_MEMORY_COPY, data, len);
-  } else if (soup_message_headers_get_ranges(request, (goffset)len, &ranges, &n_ranges)) {
-    goffset start = ranges[0].start, end = ranges[0].end;
-    soup_message_headers_free_ranges(request, ranges);
-    soup_server_message_set_status(msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
-    soup_server_message_set_response(msg, "application/gzip", SOUP_MEMORY_COPY,
-                                     data + start, (gsize)(end - start + 1));
-    soup_message_headers_set_content_range(soup_server_message_get_response_headers(msg),
-                                           start, end, (goffset)len);
-  } else {
-    soup_server_message_set_status(msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
-  }
-}
-
-static void
-handle_request(SoupServer *soup_server, SoupServerMessage *msg, const char *path,
-               GHashTable *query, gpointer user_data)
-{
-  SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
-  g_mutex_lock(&server.lock);
-  g_free(server.last_range);
-  server.last_range = g_strdup(soup_message_headers_get_one(request, "Range"));
-  ServeMode mode = server.mode;
-  g_mutex_unlock(&server.lock);
-  if (strcmp(path, "/" ARCHIVE_NAME) != 0)
-    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
-  else if (mode == SERVE_STALL)
-    serve_stall(msg, server.body);
-  else
-    serve_whole(msg, server.body);
-}
-
-static gpointer
-server_thread(gpointer data)
-{
-  g_main_context_push_thread_default(server.context);
-  SoupServer *soup_server = soup_server_new(NULL, NULL);
-  soup_server_add_handler(soup_server, NULL, handle_request, NULL, NULL);
-  g_autoptr(GError) error = NULL;
-  soup_server_listen_local(soup_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error(error);
-  GSList *uris = soup_server_get_uris(soup_server);
-  g_mutex_lock(&server.lock);
-  server.port = (guint)g_uri_get_port(uris->data);
-  g_cond_signal(&server.cond);
-  g_mutex_unlock(&server.lock);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-  g_main_loop_run(server.loop);
-  soup_server_disconnect(soup_server);
-  g_object_unref(soup_server);
-  g_main_context_pop_thread_default(server.context);
-  return NULL;
-}
-
-static void
-server_start(GBytes *body, ServeMode mode)
-{
-  server.body = g_bytes_ref(body);
-  server.mode = mode;
-  server.port = 0;
-  server.hung_up = FALSE;
-  server.context = g_main_context_new();
-  server.loop = g_main_loop_new(server.context, FALSE);
-  g_mutex_lock(&server.lock);
-  server.thread = g_thread_new("test-server", server_thread, NULL);
-  while (server.port == 0)
-    g_cond_wait(&server.cond, &server.lock);
-  g_mutex_unlock(&server.lock);
-}
-
-static void
-server_stop(void)
-{
-  g_main_loop_quit(server.loop);
-  g_thread_join(server.thread);
-  g_main_loop_unref(server.loop);
-  g_main_context_unref(server.context);
-  g_bytes_unref(server.body);
-  g_clear_pointer(&server.last_range, g_free);
-}
-
-static void
-server_set_mode(ServeMode mode)
-{
-  g_mutex_lock(&server.lock);
-  server.mode = mode;
-  g_mutex_unlock(&server.lock);
-}
+static guint server_port;
 
 static gboolean
 server_hung_up(gpointer data)
 {
-  g_mutex_lock(&server.lock);
-  gboolean hung_up = server.hung_up;
-  g_mutex_unlock(&server.lock);
-  return hung_up;
+  return sc_test_server_hung_up();
 }
 
 /* ---- The window and its dialog ---- */
@@ -459,14 +284,14 @@ test_import_archive(Fixture *f, gconstpointer data)
 static void
 test_download(Fixture *f, gconstpointer data)
 {
-  server_start(f->stl10.archive, SERVE_WHOLE);
+  server_port = sc_test_server_start("/" ARCHIVE_NAME, f->stl10.archive);
   g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/" ARCHIVE_NAME,
-             server.port);
+             server_port);
   g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
   simclr_studio_download_dialog_set_destination(f->dialog, dest);
   g_assert_true(simclr_studio_download_dialog_download(f->dialog));
   g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
-  server_stop();
+  sc_test_server_stop();
 
   g_assert_null(simclr_studio_download_dialog_get_error(f->dialog));
   g_autofree char *folder = g_build_filename(dest, "stl10_binary", NULL);
@@ -485,15 +310,15 @@ static void
 test_download_not_found(Fixture *f, gconstpointer data)
 {
   /* A wrong address: the server's answer is named and nothing switches. */
-  server_start(f->stl10.archive, SERVE_WHOLE);
+  server_port = sc_test_server_start("/" ARCHIVE_NAME, f->stl10.archive);
   g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/missing.tar.gz",
-             server.port);
+             server_port);
   g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
   simclr_studio_download_dialog_set_destination(f->dialog, dest);
   g_autofree char *before = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
   g_assert_true(simclr_studio_download_dialog_download(f->dialog));
   g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
-  server_stop();
+  sc_test_server_stop();
   const GError *error = simclr_studio_download_dialog_get_error(f->dialog);
   g_assert_error(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_HTTP);
   g_assert_nonnull(strstr(error->message, "404"));
@@ -506,9 +331,10 @@ static void
 test_cancel_and_resume(Fixture *f, gconstpointer data)
 {
   gsize archive_bytes = g_bytes_get_size(f->stl10.archive);
-  server_start(f->stl10.archive, SERVE_STALL);
+  server_port = sc_test_server_start("/" ARCHIVE_NAME, f->stl10.archive);
+  sc_test_server_set(SC_SERVE_STALL, 0, archive_bytes / 2);
   g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/" ARCHIVE_NAME,
-             server.port);
+             server_port);
   g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
   simclr_studio_download_dialog_set_destination(f->dialog, dest);
   g_autofree char *before = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
@@ -536,24 +362,25 @@ test_cancel_and_resume(Fixture *f, gconstpointer data)
 
   /* Download again: the part is resumed from where it ends. */
   g_assert_true(sc_app_test_wait(server_hung_up, NULL, 30));
-  server_set_mode(SERVE_WHOLE);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   g_assert_true(simclr_studio_download_dialog_download(f->dialog));
   g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
   g_assert_null(simclr_studio_download_dialog_get_error(f->dialog));
   g_autofree char *range = g_strdup_printf("bytes=%" G_GINT64_FORMAT "-", (gint64)st.st_size);
-  g_mutex_lock(&server.lock);
-  g_assert_cmpstr(server.last_range, ==, range);
-  g_mutex_unlock(&server.lock);
-  server_stop();
+  g_autofree char *last_range = sc_test_server_last_range();
+  g_assert_cmpstr(last_range, ==, range);
+  sc_test_server_stop();
   assert_window_shows(f, folder);
 }
 
 static void
 test_close_cancels(Fixture *f, gconstpointer data)
 {
-  server_start(f->stl10.archive, SERVE_STALL);
+  gsize archive_bytes = g_bytes_get_size(f->stl10.archive);
+  server_port = sc_test_server_start("/" ARCHIVE_NAME, f->stl10.archive);
+  sc_test_server_set(SC_SERVE_STALL, 0, archive_bytes / 2);
   g_snprintf(f->stl10.url, sizeof f->stl10.url, "http://127.0.0.1:%u/" ARCHIVE_NAME,
-             server.port);
+             server_port);
   g_autofree char *dest = g_build_filename(f->stl10.root, "datasets", NULL);
   simclr_studio_download_dialog_set_destination(f->dialog, dest);
   g_autofree char *before = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
@@ -565,7 +392,7 @@ test_close_cancels(Fixture *f, gconstpointer data)
   g_assert_true(sc_app_test_wait(server_hung_up, NULL, 30));
   /* Freed once its worker has ended. */
   g_assert_true(sc_app_test_wait(dialog_gone, f, 30));
-  server_stop();
+  sc_test_server_stop();
   g_autofree char *part = g_build_filename(dest, ARCHIVE_NAME ".part", NULL);
   g_assert_true(g_file_test(part, G_FILE_TEST_IS_REGULAR));
   g_autofree char *folder = g_build_filename(dest, "stl10_binary", NULL);
@@ -581,6 +408,8 @@ test_close_cancels(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
+  /* Straight to 127.0.0.1 whatever proxy the environment names. */
+  g_setenv("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   if (!sc_app_test_init(&argc, &argv))
     return 0;
   g_test_add("/App/Download/import-folder", Fixture, NULL, fixture_set_up,

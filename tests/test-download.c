@@ -1,8 +1,6 @@
 /* Download and import of data set archives, against a libsoup server on
  * 127.0.0.1 that serves a small STL-10 archive made at test time. Nothing
  * here reaches beyond the loopback address. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <gio/gio.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -18,6 +16,7 @@
 #include "data/download.h"
 #include "data/readers.h"
 #include "test-data-fixtures.h"
+#include "test-http-server.h"
 #include "test-util.h"
 
 #define ARCHIVE_NAME "stl10_binary.tar.gz"
@@ -25,47 +24,7 @@
 #define N_TEST 6
 #define N_UNLABELED 20 /* random bytes: they keep the archive large (~0.6 MB) */
 
-/* ---- Archives made with libarchive ---- */
-
-typedef struct {
-  const char *name;  /* path inside the archive; ends in '/' for a folder */
-  GBytes *data;      /* NULL for a folder */
-} Entry;
-
-static la_ssize_t
-append_cb(struct archive *a, void *user_data, const void *buf, size_t len)
-{
-  g_byte_array_append(user_data, buf, len);
-  return (la_ssize_t)len;
-}
-
-/* A tar.gz in memory holding entries (ended by { NULL }). */
-static GBytes *
-make_targz(const Entry *entries)
-{
-  GByteArray *out = g_byte_array_new();
-  struct archive *a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  g_assert_cmpint(archive_write_open(a, out, NULL, append_cb, NULL), ==, ARCHIVE_OK);
-  for (const Entry *e = entries; e->name != NULL; e++) {
-    struct archive_entry *ae = archive_entry_new();
-    archive_entry_set_pathname(ae, e->name);
-    archive_entry_set_filetype(ae, e->data != NULL ? AE_IFREG : AE_IFDIR);
-    archive_entry_set_perm(ae, e->data != NULL ? 0644 : 0755);
-    archive_entry_set_size(ae, e->data != NULL ? (la_int64_t)g_bytes_get_size(e->data) : 0);
-    g_assert_cmpint(archive_write_header(a, ae), ==, ARCHIVE_OK);
-    if (e->data != NULL) {
-      gsize len;
-      const void *data = g_bytes_get_data(e->data, &len);
-      g_assert_cmpint(archive_write_data(a, data, len), ==, (la_ssize_t)len);
-    }
-    archive_entry_free(ae);
-  }
-  g_assert_cmpint(archive_write_close(a), ==, ARCHIVE_OK);
-  archive_write_free(a);
-  return g_byte_array_free_to_bytes(out);
-}
+/* ---- The data set, in files and in an archive ---- */
 
 static GBytes *
 stl10_labels(size_t n, guint8 first_label)
@@ -90,7 +49,7 @@ random_bytes(gsize n)
 /* The data set's files, in STL-10 layout below `top` (e.g. "stl10_binary"). */
 typedef struct {
   GBytes *files[6];
-  Entry entries[9];
+  ScTestEntry entries[9];
 } Stl10Files;
 
 static const char *const stl10_names[6] = {
@@ -109,10 +68,10 @@ stl10_files_init(Stl10Files *f, const char *top, guint8 first_train_label)
   f->files[4] = random_bytes(N_UNLABELED * SC_STL10_RECORD_BYTES);
   static const char names[] = "airplane\nbird\ncar\ncat\ndeer\ndog\nhorse\nmonkey\nship\ntruck\n";
   f->files[5] = g_bytes_new_static(names, strlen(names));
-  f->entries[0] = (Entry){ g_strconcat(top, "/", NULL), NULL };
+  f->entries[0] = (ScTestEntry){ g_strconcat(top, "/", NULL), NULL };
   for (int i = 0; i < 6; i++)
-    f->entries[i + 1] = (Entry){ g_strconcat(top, "/", stl10_names[i], NULL), f->files[i] };
-  f->entries[7] = (Entry){ NULL, NULL };
+    f->entries[i + 1] = (ScTestEntry){ g_strconcat(top, "/", stl10_names[i], NULL), f->files[i] };
+  f->entries[7] = (ScTestEntry){ NULL, NULL };
 }
 
 static void
@@ -124,203 +83,7 @@ stl10_files_clear(Stl10Files *f)
     g_free((char *)f->entries[i].name);
 }
 
-/* ---- The loopback server ---- */
-
-typedef enum {
-  SERVE_WHOLE,        /* 200, or 206 for a Range request */
-  SERVE_IGNORE_RANGE, /* always 200 with the whole file */
-  SERVE_CUT,          /* a 200 whose connection closes after cut_bytes */
-  SERVE_STATUS,       /* an empty response with `status` */
-  SERVE_INTERRUPT,    /* like SERVE_CUT, then SIGINT to this process */
-} ServeMode;
-
-typedef struct {
-  GMutex lock;
-  GCond cond;
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  guint port;
-  GBytes *body;       /* the archive served at /stl10_binary.tar.gz */
-  ServeMode mode;
-  guint status;
-  gsize cut_bytes;
-  guint n_requests;
-  char *last_range;   /* Range header of the last request, NULL when none */
-} TestServer;
-
-static TestServer server;
-
-/* Writes a raw response announcing the whole body, sends only its first
- * cut_bytes and closes the connection. */
-static void
-serve_cut(SoupServerMessage *msg, GBytes *body, gsize cut_bytes)
-{
-  g_autoptr(GIOStream) io = soup_server_message_steal_connection(msg);
-  GOutputStream *out = g_io_stream_get_output_stream(io);
-  gsize len;
-  const guint8 *data = g_bytes_get_data(body, &len);
-  g_autofree char *head = g_strdup_printf("HTTP/1.1 200 OK\r\nContent-Type: application/gzip"
-                                          "\r\nContent-Length: %zu\r\n\r\n", len);
-  g_output_stream_write_all(out, head, strlen(head), NULL, NULL, NULL);
-  g_output_stream_write_all(out, data, cut_bytes, NULL, NULL, NULL);
-  g_io_stream_close(io, NULL, NULL);
-}
-
-/* Sends the first cut_bytes, then interrupts this process as Ctrl-C would
- * and waits (5 s at most) for the client to hang up. */
-static void
-serve_interrupt(SoupServerMessage *msg, GBytes *body, gsize cut_bytes)
-{
-  g_autoptr(GIOStream) io = soup_server_message_steal_connection(msg);
-  gsize len;
-  const guint8 *data = g_bytes_get_data(body, &len);
-  g_autofree char *head = g_strdup_printf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
-                                          len);
-  GOutputStream *out = g_io_stream_get_output_stream(io);
-  g_output_stream_write_all(out, head, strlen(head), NULL, NULL, NULL);
-  g_output_stream_write_all(out, data, cut_bytes, NULL, NULL, NULL);
-  if (G_IS_SOCKET_CONNECTION(io))
-    g_socket_set_timeout(g_socket_connection_get_socket(G_SOCKET_CONNECTION(io)), 5);
-  kill(getpid(), SIGINT);
-  guint8 sink[256];
-  while (g_input_stream_read(g_io_stream_get_input_stream(io), sink, sizeof sink, NULL,
-                             NULL) > 0)
-    ;
-  g_io_stream_close(io, NULL, NULL);
-}
-
-static void
-serve_range(SoupServerMessage *msg, GBytes *body)
-{
-  SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
-  SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
-  gsize len;
-  const char *data = g_bytes_get_data(body, &len);
-  SoupRange *ranges;
-  int n_ranges;
-  if (!soup_message_headers_get_ranges(request, (goffset)len, &ranges, &n_ranges)) {
-    soup_server_message_set_status(msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
-    return;
-  }
-  goffset start = ranges[0].start, end = ranges[0].end;
-  soup_message_headers_free_ranges(request, ranges);
-  soup_server_message_set_status(msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
-  soup_server_message_set_response(msg, "application/gzip", SOUP_MEMORY_COPY, data + start,
-                                   (gsize)(end - start + 1));
-  soup_message_headers_set_content_range(response, start, end, (goffset)len);
-}
-
-static void
-handle_request(SoupServer *soup_server, SoupServerMessage *msg, const char *path,
-               GHashTable *query, gpointer user_data)
-{
-  SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
-  g_mutex_lock(&server.lock);
-  server.n_requests++;
-  g_free(server.last_range);
-  server.last_range = g_strdup(soup_message_headers_get_one(request, "Range"));
-  ServeMode mode = server.mode;
-  guint status = server.status;
-  gsize cut_bytes = server.cut_bytes;
-  g_mutex_unlock(&server.lock);
-
-  if (strcmp(path, "/" ARCHIVE_NAME) != 0) {
-    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
-    return;
-  }
-  if (mode == SERVE_STATUS) {
-    soup_server_message_set_status(msg, status, NULL);
-  } else if (mode == SERVE_CUT) {
-    serve_cut(msg, server.body, cut_bytes);
-  } else if (mode == SERVE_INTERRUPT) {
-    serve_interrupt(msg, server.body, cut_bytes);
-  } else if (mode == SERVE_WHOLE && soup_message_headers_get_one(request, "Range") != NULL) {
-    serve_range(msg, server.body);
-  } else {
-    /* Without the header SoupServer does not answer the range by itself. */
-    soup_message_headers_remove(request, "Range");
-    gsize len;
-    const void *data = g_bytes_get_data(server.body, &len);
-    soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-    soup_server_message_set_response(msg, "application/gzip", SOUP_MEMORY_COPY, data, len);
-  }
-}
-
-static gpointer
-server_thread(gpointer data)
-{
-  g_main_context_push_thread_default(server.context);
-  SoupServer *soup_server = soup_server_new(NULL, NULL);
-  soup_server_add_handler(soup_server, NULL, handle_request, NULL, NULL);
-  g_autoptr(GError) error = NULL;
-  soup_server_listen_local(soup_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error(error);
-  GSList *uris = soup_server_get_uris(soup_server);
-  g_mutex_lock(&server.lock);
-  server.port = (guint)g_uri_get_port(uris->data);
-  g_cond_signal(&server.cond);
-  g_mutex_unlock(&server.lock);
-  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-
-  g_main_loop_run(server.loop);
-  soup_server_disconnect(soup_server);
-  g_object_unref(soup_server);
-  g_main_context_pop_thread_default(server.context);
-  return NULL;
-}
-
-static void
-server_start(GBytes *body)
-{
-  server.body = g_bytes_ref(body);
-  server.context = g_main_context_new();
-  server.loop = g_main_loop_new(server.context, FALSE);
-  g_mutex_lock(&server.lock);
-  server.thread = g_thread_new("test-server", server_thread, NULL);
-  while (server.port == 0)
-    g_cond_wait(&server.cond, &server.lock);
-  g_mutex_unlock(&server.lock);
-}
-
-static void
-server_stop(void)
-{
-  g_main_loop_quit(server.loop);
-  g_thread_join(server.thread);
-  g_main_loop_unref(server.loop);
-  g_main_context_unref(server.context);
-  g_bytes_unref(server.body);
-  g_free(server.last_range);
-}
-
-static void
-server_set(ServeMode mode, guint status, gsize cut_bytes)
-{
-  g_mutex_lock(&server.lock);
-  server.mode = mode;
-  server.status = status;
-  server.cut_bytes = cut_bytes;
-  g_mutex_unlock(&server.lock);
-}
-
-static guint
-server_requests(void)
-{
-  g_mutex_lock(&server.lock);
-  guint n = server.n_requests;
-  g_mutex_unlock(&server.lock);
-  return n;
-}
-
-static char *
-server_last_range(void)
-{
-  g_mutex_lock(&server.lock);
-  char *range = g_strdup(server.last_range);
-  g_mutex_unlock(&server.lock);
-  return range;
-}
+static guint server_port;
 
 /* ---- The source the tests download ---- */
 
@@ -335,7 +98,7 @@ static ScDownloadSource
 test_source(void)
 {
   static char url[128];
-  g_snprintf(url, sizeof url, "http://127.0.0.1:%u/" ARCHIVE_NAME, server.port);
+  g_snprintf(url, sizeof url, "http://127.0.0.1:%u/" ARCHIVE_NAME, server_port);
   return (ScDownloadSource){
     .url = url,
     .archive_name = ARCHIVE_NAME,
@@ -351,7 +114,7 @@ static void
 setup_source(void)
 {
   stl10_files_init(&stl10, "stl10_binary", 1);
-  archive = make_targz(stl10.entries);
+  archive = sc_test_targz(stl10.entries);
   archive_md5 = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, archive);
   for (int i = 0; i < 5; i++) {
     file_md5[i] = g_compute_checksum_for_bytes(G_CHECKSUM_MD5, stl10.files[i]);
@@ -507,8 +270,8 @@ test_complete(void)
   ScDownloadSource source = test_source();
   Recorder rec = { 0 };
   ScDownloadOptions options = recorder_options(&rec);
-  server_set(SERVE_WHOLE, 0, 0);
-  guint before = server_requests();
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
+  guint before = sc_test_server_requests();
 
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
@@ -518,8 +281,8 @@ test_complete(void)
   g_assert_cmpstr(path, ==, expected_path);
   assert_dataset(path);
   assert_listing(dest, "stl10_binary"); /* no archive, .part or partial folder left */
-  g_assert_cmpuint(server_requests(), ==, before + 1);
-  g_autofree char *range = server_last_range();
+  g_assert_cmpuint(sc_test_server_requests(), ==, before + 1);
+  g_autofree char *range = sc_test_server_last_range();
   g_assert_null(range);
 
   const ScDownloadProgress *got = last_report(&rec, SC_DOWNLOAD_STAGE_DOWNLOADING);
@@ -538,7 +301,7 @@ test_complete(void)
   g_autofree char *again = NULL;
   g_assert_true(sc_download_dataset(&source, dest, NULL, &again, &error));
   g_assert_cmpstr(again, ==, expected_path);
-  g_assert_cmpuint(server_requests(), ==, before + 1);
+  g_assert_cmpuint(sc_test_server_requests(), ==, before + 1);
   recorder_clear(&rec);
   sc_test_rmtree(tmp);
 }
@@ -549,7 +312,7 @@ test_keep_archive(void)
   g_autofree char *dest = sc_test_mkdtemp();
   ScDownloadSource source = test_source();
   ScDownloadOptions options = { .keep_archive = TRUE };
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   g_autoptr(GError) error = NULL;
   g_assert_true(sc_download_dataset(&source, dest, &options, NULL, &error));
   g_assert_no_error(error);
@@ -564,11 +327,11 @@ test_keep_archive(void)
   /* Without the folder, the kept archive is unpacked again, not fetched. */
   g_autofree char *folder = in_dir(dest, "stl10_binary");
   sc_test_rmtree(folder);
-  guint before = server_requests();
+  guint before = sc_test_server_requests();
   g_autofree char *path = NULL;
   g_assert_true(sc_download_dataset(&source, dest, NULL, &path, &error));
   g_assert_no_error(error);
-  g_assert_cmpuint(server_requests(), ==, before);
+  g_assert_cmpuint(sc_test_server_requests(), ==, before);
   assert_dataset(path);
   assert_listing(dest, "stl10_binary"); /* kept only when asked */
 
@@ -579,7 +342,7 @@ test_keep_archive(void)
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_CHECKSUM, "already in the destination",
                     archive_md5);
-  g_assert_cmpuint(server_requests(), ==, before);
+  g_assert_cmpuint(sc_test_server_requests(), ==, before);
   assert_listing(dest, ARCHIVE_NAME);
   sc_test_rmtree(dest);
 }
@@ -602,7 +365,7 @@ static void
 test_worker_thread(void)
 {
   g_autofree char *dest = sc_test_mkdtemp();
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   GThread *worker = g_thread_new("download", download_in_thread, dest);
   g_autoptr(GError) error = g_thread_join(worker);
   g_assert_no_error(error);
@@ -618,7 +381,7 @@ test_resume_after_cut(void)
   g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
   ScDownloadSource source = test_source();
   gsize cut = g_bytes_get_size(archive) * 2 / 5;
-  server_set(SERVE_CUT, 0, cut);
+  sc_test_server_set(SC_SERVE_CUT, 0, cut);
 
   g_autoptr(GError) error = NULL;
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
@@ -628,13 +391,13 @@ test_resume_after_cut(void)
   g_clear_error(&error);
 
   /* The next run asks for the rest and gets 206 Partial Content. */
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   Recorder rec = { 0 };
   ScDownloadOptions options = recorder_options(&rec);
   g_autofree char *path = NULL;
   g_assert_true(sc_download_dataset(&source, dest, &options, &path, &error));
   g_assert_no_error(error);
-  g_autofree char *range = server_last_range();
+  g_autofree char *range = sc_test_server_last_range();
   g_autofree char *expected_range = g_strdup_printf("bytes=%zu-", cut);
   g_assert_cmpstr(range, ==, expected_range);
   const ScDownloadProgress *hashed = last_report(&rec, SC_DOWNLOAD_STAGE_RESUMING);
@@ -660,12 +423,12 @@ test_resume_range_ignored(void)
   memset(garbage, 0xAA, sizeof garbage);
   fx_write(dest, ARCHIVE_NAME ".part", garbage, sizeof garbage);
   ScDownloadSource source = test_source();
-  server_set(SERVE_IGNORE_RANGE, 0, 0);
+  sc_test_server_set(SC_SERVE_IGNORE_RANGE, 0, 0);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
   g_assert_true(sc_download_dataset(&source, dest, NULL, &path, &error));
   g_assert_no_error(error);
-  g_autofree char *range = server_last_range();
+  g_autofree char *range = sc_test_server_last_range();
   g_assert_cmpstr(range, ==, "bytes=5000-");
   assert_dataset(path);
   sc_test_rmtree(dest);
@@ -679,12 +442,12 @@ test_part_complete(void)
   fx_write(dest, ARCHIVE_NAME ".part", g_bytes_get_data(archive, NULL),
            g_bytes_get_size(archive));
   ScDownloadSource source = test_source();
-  guint before = server_requests();
+  guint before = sc_test_server_requests();
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
   g_assert_true(sc_download_dataset(&source, dest, NULL, &path, &error));
   g_assert_no_error(error);
-  g_assert_cmpuint(server_requests(), ==, before);
+  g_assert_cmpuint(sc_test_server_requests(), ==, before);
   assert_dataset(path);
   sc_test_rmtree(dest);
 }
@@ -695,7 +458,7 @@ test_cancel(void)
   g_autofree char *dest = sc_test_mkdtemp();
   g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
   ScDownloadSource source = test_source();
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   Recorder rec = { 0 };
   ScDownloadOptions options = recorder_options(&rec);
   rec.cancellable = g_cancellable_new();
@@ -713,7 +476,7 @@ test_cancel(void)
   g_autofree char *path = NULL;
   g_assert_true(sc_download_dataset(&source, dest, NULL, &path, &error));
   g_assert_no_error(error);
-  g_autofree char *range = server_last_range();
+  g_autofree char *range = sc_test_server_last_range();
   g_autofree char *expected_range = g_strdup_printf("bytes=%" G_GUINT64_FORMAT "-", kept);
   g_assert_cmpstr(range, ==, expected_range);
   assert_dataset(path);
@@ -727,7 +490,7 @@ test_checksum_mismatch(void)
   g_autofree char *dest = sc_test_mkdtemp();
   ScDownloadSource source = test_source();
   source.archive_md5 = "0123456789abcdef0123456789abcdef";
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   g_autoptr(GError) error = NULL;
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_CHECKSUM, archive_md5, source.archive_md5);
@@ -741,7 +504,7 @@ test_size_mismatch(void)
   g_autofree char *dest = sc_test_mkdtemp();
   ScDownloadSource source = test_source();
   source.archive_bytes += 1;
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   g_autoptr(GError) error = NULL;
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   g_autofree char *offered = g_strdup_printf("%zu bytes", g_bytes_get_size(archive));
@@ -752,7 +515,7 @@ test_size_mismatch(void)
 
   /* Bytes kept from an earlier run survive the refusal of a 200 answer. */
   fx_write(dest, ARCHIVE_NAME ".part", g_bytes_get_data(archive, NULL), 5000);
-  server_set(SERVE_IGNORE_RANGE, 0, 0);
+  sc_test_server_set(SC_SERVE_IGNORE_RANGE, 0, 0);
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_CHECKSUM, offered, expected);
   g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
@@ -767,12 +530,12 @@ test_server_error(void)
   ScDownloadSource source = test_source();
   g_autoptr(GError) error = NULL;
 
-  server_set(SERVE_STATUS, SOUP_STATUS_INTERNAL_SERVER_ERROR, 0);
+  sc_test_server_set(SC_SERVE_STATUS, SOUP_STATUS_INTERNAL_SERVER_ERROR, 0);
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_HTTP, "500 Internal Server Error", "try again");
   g_clear_error(&error);
 
-  server_set(SERVE_STATUS, SOUP_STATUS_NOT_FOUND, 0);
+  sc_test_server_set(SC_SERVE_STATUS, SOUP_STATUS_NOT_FOUND, 0);
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_HTTP, "404 Not Found", source.url);
   assert_listing(dest, ""); /* no empty .part left behind */
@@ -820,7 +583,7 @@ test_write_failure(void)
 {
   g_autofree char *tmp = sc_test_mkdtemp();
   ScDownloadSource source = test_source();
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   g_autoptr(GError) error = NULL;
 
   /* A destination below a regular file cannot be created (even by root). */
@@ -834,10 +597,10 @@ test_write_failure(void)
   g_autofree char *dest = in_dir(tmp, "datasets");
   g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
   g_assert_cmpint(g_mkdir_with_parents(part, 0755), ==, 0);
-  guint before = server_requests();
+  guint before = sc_test_server_requests();
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_WRITE, part, NULL);
-  g_assert_cmpuint(server_requests(), ==, before); /* failed before any request */
+  g_assert_cmpuint(sc_test_server_requests(), ==, before); /* failed before any request */
   sc_test_rmtree(tmp);
 }
 
@@ -853,7 +616,7 @@ test_disk_full(void)
   g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
   g_assert_cmpint(symlink("/dev/full", part), ==, 0);
   ScDownloadSource source = test_source();
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   g_autoptr(GError) error = NULL;
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_DISK_FULL, part, "Free some space");
@@ -862,10 +625,10 @@ test_disk_full(void)
   /* Too little free space is found before downloading: 4 EiB are asked. */
   g_unlink(part);
   source.archive_bytes = G_GUINT64_CONSTANT(1) << 62;
-  guint before = server_requests();
+  guint before = sc_test_server_requests();
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_DISK_FULL, dest, "free");
-  g_assert_cmpuint(server_requests(), ==, before);
+  g_assert_cmpuint(sc_test_server_requests(), ==, before);
   sc_test_rmtree(dest);
 }
 
@@ -878,11 +641,11 @@ test_existing_folder_broken(void)
   g_autofree char *final = in_dir(dest, "stl10_binary");
   fx_stl10_folder(final, 3, 2, 0); /* wrong sizes, no unlabeled_X.bin */
   ScDownloadSource source = test_source();
-  guint before = server_requests();
+  guint before = sc_test_server_requests();
   g_autoptr(GError) error = NULL;
   g_assert_false(sc_download_dataset(&source, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_DATASET, "already exists", "train_X.bin");
-  g_assert_cmpuint(server_requests(), ==, before);
+  g_assert_cmpuint(sc_test_server_requests(), ==, before);
   g_autofree char *train = in_dir(final, "train_X.bin");
   g_assert_cmpuint(file_size(train), ==, 3 * SC_STL10_RECORD_BYTES);
   sc_test_rmtree(dest);
@@ -968,10 +731,10 @@ test_import_archive_refused(void)
   g_autoptr(GError) error = NULL;
 
   g_autoptr(GBytes) note = g_bytes_new_static("x\n", 2);
-  const Entry climbing[] = {
+  const ScTestEntry climbing[] = {
     { "stl10_binary/", NULL }, { "stl10_binary/../../escaped.txt", note }, { NULL, NULL },
   };
-  g_autoptr(GBytes) evil = make_targz(climbing);
+  g_autoptr(GBytes) evil = sc_test_targz(climbing);
   g_autofree char *evil_path = write_archive(dir, evil, g_bytes_get_size(evil));
   g_assert_false(sc_import_archive(&source, evil_path, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_ARCHIVE, "unsafe", "../escaped.txt");
@@ -981,7 +744,7 @@ test_import_archive_refused(void)
 
   Stl10Files other;
   stl10_files_init(&other, "other", 1);
-  g_autoptr(GBytes) wrong_top = make_targz(other.entries);
+  g_autoptr(GBytes) wrong_top = sc_test_targz(other.entries);
   g_autofree char *wrong_path = write_archive(dir, wrong_top, g_bytes_get_size(wrong_top));
   g_assert_false(sc_import_archive(&source, wrong_path, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_ARCHIVE, "no folder stl10_binary/", NULL);
@@ -992,7 +755,7 @@ test_import_archive_refused(void)
   /* Label byte 0 in train_y.bin: the sizes are right, the reader refuses. */
   Stl10Files bad;
   stl10_files_init(&bad, "stl10_binary", 0);
-  g_autoptr(GBytes) bad_labels = make_targz(bad.entries);
+  g_autoptr(GBytes) bad_labels = sc_test_targz(bad.entries);
   g_autofree char *bad_path = write_archive(dir, bad_labels, g_bytes_get_size(bad_labels));
   g_assert_false(sc_import_archive(&source, bad_path, dest, NULL, NULL, &error));
   assert_error_says(error, SC_DOWNLOAD_ERROR_DATASET, "train_y.bin", "outside 1..10");
@@ -1063,13 +826,13 @@ test_cli(void)
   g_autofree char *part = in_dir(dest, ARCHIVE_NAME ".part");
   ScDownloadSource source = test_source();
 
-  server_set(SERVE_STATUS, SOUP_STATUS_NOT_FOUND, 0);
+  sc_test_server_set(SC_SERVE_STATUS, SOUP_STATUS_NOT_FOUND, 0);
   g_assert_cmpint(cli_download_dataset(&source, dest, FALSE), ==, 1);
   assert_listing(dest, "");
 
   /* Ctrl-C in the middle: what arrived before it stays for the next run. */
   gsize cut = g_bytes_get_size(archive) / 3;
-  server_set(SERVE_INTERRUPT, 0, cut);
+  sc_test_server_set(SC_SERVE_INTERRUPT, 0, cut);
   g_assert_cmpint(cli_download_dataset(&source, dest, FALSE), ==, 130);
   guint64 kept = file_size(part);
   g_assert_cmpuint(kept, <=, cut);
@@ -1077,7 +840,7 @@ test_cli(void)
   /* On success the data set's folder is the one line on stdout (for
    * scripts); capture it so it neither mixes with the test's TAP output
    * nor goes unchecked. */
-  server_set(SERVE_WHOLE, 0, 0);
+  sc_test_server_set(SC_SERVE_WHOLE, 0, 0);
   g_autofree char *out_path = in_dir(dest, "stdout.txt");
   fflush(stdout);
   int saved_stdout = dup(STDOUT_FILENO);
@@ -1091,7 +854,7 @@ test_cli(void)
   close(saved_stdout);
   close(out_fd);
   g_assert_cmpint(status, ==, 0);
-  g_autofree char *range = server_last_range();
+  g_autofree char *range = sc_test_server_last_range();
   g_autofree char *expected_range =
       kept > 0 ? g_strdup_printf("bytes=%" G_GUINT64_FORMAT "-", kept) : NULL;
   g_assert_cmpstr(range, ==, expected_range);
@@ -1158,7 +921,7 @@ main(int argc, char **argv)
   g_setenv("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
   g_test_init(&argc, &argv, NULL);
   setup_source();
-  server_start(archive);
+  server_port = sc_test_server_start("/" ARCHIVE_NAME, archive);
   g_test_add_func("/Download/stl10-source", test_stl10_source);
   g_test_add_func("/Download/complete", test_complete);
   g_test_add_func("/Download/keep-archive", test_keep_archive);
@@ -1182,7 +945,7 @@ main(int argc, char **argv)
   g_test_add_func("/Cli/download", test_cli);
   g_test_add_func("/Cli/flag", test_cli_flag);
   int status = g_test_run();
-  server_stop();
+  sc_test_server_stop();
   stl10_files_clear(&stl10);
   g_bytes_unref(archive);
   g_free(archive_md5);
