@@ -445,9 +445,10 @@ give_up(SimclrStudioDownloadDialog *self)
 static void
 simclr_studio_download_dialog_unmap(GtkWidget *widget)
 {
-  give_up(SIMCLR_STUDIO_DOWNLOAD_DIALOG(widget));
-  if (SIMCLR_STUDIO_DOWNLOAD_DIALOG(widget)->download_button != NULL)
-    set_running(SIMCLR_STUDIO_DOWNLOAD_DIALOG(widget), FALSE);
+  SimclrStudioDownloadDialog *self = SIMCLR_STUDIO_DOWNLOAD_DIALOG(widget);
+  give_up(self);
+  if (self->download_button != NULL) /* NULL when unmapped after dispose */
+    set_running(self, FALSE);         /* shown again, it starts idle */
   GTK_WIDGET_CLASS(simclr_studio_download_dialog_parent_class)->unmap(widget);
 }
 
