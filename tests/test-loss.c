@@ -344,7 +344,7 @@ test_xent_bad_labels(void)
   g_assert_nonnull(strstr(error->message, "label -1"));
 }
 
-/* ---- edge cases required by the issue ---- */
+/* ---- edge cases: extreme temperatures, zero projections, bad arguments ---- */
 
 static void
 test_ntxent_orthogonal_cold(void)
