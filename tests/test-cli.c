@@ -95,6 +95,10 @@ test_bad_flags(void)
     { { "--format", "tiff" }, "--format" },
     { { "--subset", "-1" }, "--subset" },
     { { "--seed", "-5" }, "--seed" },
+    /* Flags that would be ignored in this combination. */
+    { { "--knn", "--runs", "baseline" }, "--knn" },
+    { { "--preview", file, "--out", dir }, "--preview" },
+    { { "--preview", file, "--out", dir }, "--out" },
     { { "--out", file }, "--out" },
     { { "--resume", dir }, "--resume" },
     { { "--no-such-flag", NULL }, "--no-such-flag" },

@@ -170,6 +170,14 @@ apply_flags(RawFlags *f, CliOptions *o, GError **error)
       || (f->runs != NULL && !parse_runs(f->runs, c->runs, error))
       || (f->seed != NULL && !parse_seed(f->seed, &c->seed, error)))
     return FALSE;
+  /* kNN accuracy is measured on the pretrained encoder only. */
+  if (c->knn && !c->runs[SC_RUN_PRETRAIN])
+    return bad_flag(error, "--knn", "measures the pretrained encoder, but --runs has no "
+                    "pretrain run: add pretrain to --runs or drop --knn");
+  if (f->preview != NULL && f->out != NULL)
+    return bad_flag(error, "--preview", "only writes the preview figure to FILE and "
+                    "exits, so --out would write nothing: drop --out, or drop --preview "
+                    "(a training run writes preview.png into --out)");
   if (f->backend != NULL) {
     if (g_strcmp0(f->backend, "cpu") != 0 && g_strcmp0(f->backend, "cuda") != 0)
       return bad_flag(error, "--backend", "expected cpu or cuda, got \"%s\"", f->backend);
