@@ -126,7 +126,7 @@ test_help(void)
   g_assert_nonnull(labeled);
   g_autofree char *line = g_strndup(labeled, strcspn(labeled, "\n"));
   g_assert_nonnull(strstr(line, "PER CLASS, drawn from the train split"));
-  g_assert_null(strstr(line, "uses its own"));
+  g_assert_null(strstr(line, "uses its own"));  g_assert_nonnull(strstr(out, "143 by SIGTERM"));
 }
 
 /* A command line that parses but whose data cannot be read: status 1 and a
@@ -527,8 +527,9 @@ assert_no_temporaries(const char *out)
       g_test_fail_printf("%s holds the unexpected file %s", out, name);
 }
 
-/* A second Ctrl-C stops at once, yet prints its summary into a file and
- * leaves no temporary file behind. */
+/* SIGTERM, then Ctrl-C: the second signal stops at once, yet prints the
+ * summary into a file and leaves no temporary file behind; the status is
+ * that of the first signal, 128 + 15. */
 static void
 test_interrupt_twice(void)
 {
@@ -544,14 +545,15 @@ test_interrupt_twice(void)
                          "--runs", "pretrain", "--threads", "1", "--out", out, NULL };
   g_autoptr(GSubprocess) p = spawn_cli(args, log, errlog);
   g_assert_true(wait_for_text(log, "Run 1 of 1"));
+  g_subprocess_send_signal(p, SIGTERM);
+  g_assert_true(wait_for_text(log, "Interrupted by SIGTERM:"));
   g_subprocess_send_signal(p, SIGINT);
-  g_assert_true(wait_for_text(log, "Interrupted:"));
-  g_subprocess_send_signal(p, SIGINT);
-  wait_exit(p, 130);
+  wait_exit(p, 143);
   g_autofree char *text = NULL;
   g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
   /* Checkpoints are per epoch: the message says what a resume redoes. */
   g_assert_nonnull(strstr(text, "restarts this epoch from its start"));
+  g_assert_null(strstr(text, "press Ctrl-C again"));
   g_assert_nonnull(strstr(text, "Stopping at once"));
   g_assert_nonnull(strstr(text, "wall time:"));
   assert_no_temporaries(out);

@@ -375,10 +375,11 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s, int argc, char **
     "In --out: history.csv, history.json, accuracy.png/.svg, loss.png/.svg,\n"
     "checkpoint.safetensors (after every epoch), encoder.safetensors, preview.png.\n"
     "\n"
-    "Exit status: 0 done, 1 failed, 2 bad command line, 130 interrupted (Ctrl-C\n"
-    "stops after the current step and prints the command that resumes; checkpoints\n"
-    "are written after each epoch, so a resume restarts the unfinished epoch from\n"
-    "its start; a second Ctrl-C stops without writing history and charts).");
+    "Exit status: 0 done, 1 failed, 2 bad command line, 130 interrupted by Ctrl-C,\n"
+    "143 by SIGTERM (either stops after the current step and prints the command\n"
+    "that resumes; checkpoints are written after each epoch, so a resume restarts\n"
+    "the unfinished epoch from its start; a second signal stops without writing\n"
+    "history and charts).");
   return ctx;
 }
 

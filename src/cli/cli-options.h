@@ -11,6 +11,7 @@ enum {
   CLI_EXIT_FAILED = 1,      /* training or writing failed; message on stderr */
   CLI_EXIT_USAGE = 2,       /* bad command line; the message names the flag */
   CLI_EXIT_INTERRUPTED = 130, /* Ctrl-C: stopped, the last checkpoint kept */
+  CLI_EXIT_TERMINATED = 143,  /* SIGTERM: the same */
 };
 
 typedef struct {

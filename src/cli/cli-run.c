@@ -12,6 +12,7 @@
 struct _CliSignals {
   guint sigint, sigterm;
   int count;            /* received so far; main thread only */
+  int first;            /* the first one's number, 0 before any */
   ScTrainer *trainer;   /* while cli_run_trainer runs */
   CliProgress *progress;
 };
@@ -83,17 +84,23 @@ worker(gpointer data)
  * the history and charts. Neither kills the process: a file being written
  * (a checkpoint, a chart) is always finished, so no temporary file stays. */
 static gboolean
-on_signal(gpointer data)
+on_signal(CliSignals *g, int signum)
 {
-  CliSignals *g = data;
+  if (g->first == 0)
+    g->first = signum;
   if (g->trainer == NULL) {
     g->count++;
     return G_SOURCE_CONTINUE;
   }
   if (++g->count == 1) {
-    cli_progress_print(g->progress, "Interrupted: stopping after the current step; a "
-                       "resume restarts this epoch from its start (press Ctrl-C again to "
-                       "stop at once)");
+    /* Ctrl-C sends SIGINT; SIGTERM comes from kill or a service manager. */
+    cli_progress_print(g->progress, signum == SIGINT
+                       ? "Interrupted: stopping after the current step; a resume "
+                         "restarts this epoch from its start (press Ctrl-C again to "
+                         "stop at once)"
+                       : "Interrupted by SIGTERM: stopping after the current step; a "
+                         "resume restarts this epoch from its start (a second SIGTERM "
+                         "or Ctrl-C stops at once)");
     sc_trainer_cancel(g->trainer);
   } else if (g->count == 2) {
     cli_progress_print(g->progress, "Stopping at once: the history and charts are not "
@@ -102,12 +109,24 @@ on_signal(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+on_sigint(gpointer data)
+{
+  return on_signal(data, SIGINT);
+}
+
+static gboolean
+on_sigterm(gpointer data)
+{
+  return on_signal(data, SIGTERM);
+}
+
 CliSignals *
 cli_signals_new(void)
 {
   CliSignals *g = g_new0(CliSignals, 1);
-  g->sigint = g_unix_signal_add(SIGINT, on_signal, g);
-  g->sigterm = g_unix_signal_add(SIGTERM, on_signal, g);
+  g->sigint = g_unix_signal_add(SIGINT, on_sigint, g);
+  g->sigterm = g_unix_signal_add(SIGTERM, on_sigterm, g);
   return g;
 }
 
@@ -128,6 +147,12 @@ cli_signals_count(CliSignals *g)
   while (g_main_context_iteration(NULL, FALSE))
     ;
   return g->count;
+}
+
+int
+cli_signals_exit_status(const CliSignals *g)
+{
+  return g->first == SIGTERM ? CLI_EXIT_TERMINATED : CLI_EXIT_INTERRUPTED;
 }
 
 CliRunResult

@@ -21,6 +21,9 @@ void cli_signals_free(CliSignals *signals);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CliSignals, cli_signals_free)
 /* Signals received so far; 2 or more: stop at once. */
 int cli_signals_count(CliSignals *signals);
+/* After an interruption: 128 + the first signal's number (130 for SIGINT,
+ * 143 for SIGTERM), as shells report a process killed by it. */
+int cli_signals_exit_status(const CliSignals *signals);
 
 /* Blocks until the trainer finishes, fails or is interrupted. Events reach
  * progress on the calling thread, in order. */

@@ -133,7 +133,7 @@ train(const CliOptions *o, const char *argv0)
     g_printerr("Interrupted while reading the data, before training: nothing written.\n");
     sc_trainer_free(trainer);
     remove_if_empty(o->out_dir, created);
-    return CLI_EXIT_INTERRUPTED;
+    return cli_signals_exit_status(signals);
   }
   print_banner(trainer, o);
   g_autofree char *preview = o->out_dir ? g_build_filename(o->out_dir, "preview.png", NULL)
@@ -150,7 +150,7 @@ train(const CliOptions *o, const char *argv0)
   g_autoptr(CliProgress) progress = cli_progress_new(stdout, isatty(STDOUT_FILENO), trainer);
   CliRunResult result = cli_run_trainer(trainer, progress, signals, &error);
   int status = result == CLI_RUN_DONE ? CLI_EXIT_OK
-               : result == CLI_RUN_INTERRUPTED ? CLI_EXIT_INTERRUPTED
+               : result == CLI_RUN_INTERRUPTED ? cli_signals_exit_status(signals)
                                                : fail(error);
   /* History and plots of the epochs done, whatever stopped the run, but for
    * a second Ctrl-C: stop at once. */
