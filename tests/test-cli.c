@@ -554,6 +554,20 @@ test_interrupt_twice(void)
   /* Checkpoints are per epoch: the message says what a resume redoes. */
   g_assert_nonnull(strstr(text, "restarts this epoch from its start"));
   g_assert_null(strstr(text, "press Ctrl-C again"));
+  /* Stopped in its first epoch: no accuracy and no best epoch. */
+  const char *row = g_strrstr(text, "\npretrain ");
+  g_assert_nonnull(row);
+  g_autofree char *row_text = g_strndup(row + 1, strcspn(row + 1, "\n"));
+  g_auto(GStrv) cells = g_strsplit_set(row_text, " ", -1);
+  GPtrArray *words = g_ptr_array_new();
+  for (int i = 0; cells[i] != NULL; i++)
+    if (*cells[i] != '\0')
+      g_ptr_array_add(words, cells[i]);
+  g_assert_cmpuint(words->len, >=, 4);
+  g_assert_cmpstr(g_ptr_array_index(words, 1), ==, "-");
+  g_assert_cmpstr(g_ptr_array_index(words, 2), ==, "-");
+  g_assert_cmpstr(g_ptr_array_index(words, 3), ==, "0/3");
+  g_ptr_array_free(words, TRUE);
   g_assert_nonnull(strstr(text, "Stopping at once"));
   g_assert_nonnull(strstr(text, "wall time:"));
   assert_no_temporaries(out);

@@ -210,8 +210,11 @@ cli_progress_summary(CliProgress *p, const ScTrainer *trainer, double wall_s)
     }
     g_autofree char *acc_text = isfinite(best[r]) ? g_strdup_printf("%.2f%%", 100 * best[r])
                                                   : g_strdup("-");
+    /* A run that measured no epoch has no best one either. */
+    g_autofree char *epoch_text = isfinite(best[r]) ? g_strdup_printf("%d", best_epoch)
+                                                    : g_strdup("-");
     g_autofree char *epochs = g_strdup_printf("%d/%d", n, c->epochs);
-    cli_progress_print(p, "%-10s %12s %11d %7s%s", sc_run_name(r), acc_text, best_epoch,
+    cli_progress_print(p, "%-10s %12s %11s %7s%s", sc_run_name(r), acc_text, epoch_text,
                        epochs, r == SC_RUN_PRETRAIN ? "  (linear probe)" : "");
   }
   if (isfinite(best[SC_RUN_BASELINE]) && isfinite(best[SC_RUN_FINETUNE]))
