@@ -121,12 +121,46 @@ test_bad_folder(Fixture *f, gconstpointer data)
   g_assert_nonnull(error);
   g_test_message("shown: %s", error);
   g_assert_nonnull(strstr(error, dir));
-  /* Starting a training there fails in the worker and says why. */
+  /* With no data set, Train is off and says why; the preview says it too. */
+  g_assert_false(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
+  const char *tip = gtk_widget_get_tooltip_text(w->start_button);
+  g_assert_nonnull(strstr(tip, "No data set open"));
+  const char *placeholder = simclr_studio_preview_panel_get_placeholder(w->preview_panel);
+  g_assert_nonnull(placeholder);
+  g_assert_true(g_str_has_prefix(placeholder, "No data set open"));
+  g_assert_false(gtk_widget_get_visible(
+    GTK_WIDGET(simclr_studio_preview_panel_get_preview(w->preview_panel))));
+
+  /* Starting a training there anyway fails in the worker and says why. */
   g_autoptr(GError) start_error = NULL;
   g_assert_true(simclr_studio_window_start_training(w, &start_error));
   simclr_studio_runner_wait(w->runner);
   g_assert_false(simclr_studio_window_get_training(w));
   g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Failed");
+  g_assert_false(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
+
+  /* No checkpoint was written: the log names no checkpoint folder, and
+   * keeps the whole message. */
+  GtkTextBuffer *log = gtk_text_view_get_buffer(w->log_view);
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(log, &start, &end);
+  g_autofree char *text = gtk_text_buffer_get_text(log, &start, &end, FALSE);
+  g_test_message("log: %s", text);
+  g_assert_null(simclr_studio_window_get_checkpoint_path(w));
+  g_assert_null(strstr(text, "heckpoint"));
+  g_assert_nonnull(strstr(text, "Training failed: "));
+  g_assert_nonnull(strstr(text, dir));
+
+  /* The toast is short; its button shows the whole message. */
+  AdwToast *toast = w->last_error_toast;
+  g_assert_nonnull(toast);
+  g_assert_cmpstr(adw_toast_get_title(toast), ==, "Training failed");
+  g_assert_nonnull(adw_toast_get_button_label(toast));
+  g_signal_emit_by_name(toast, "button-clicked");
+  g_assert_nonnull(w->error_dialog);
+  const char *body = adw_message_dialog_get_body(ADW_MESSAGE_DIALOG(w->error_dialog));
+  g_assert_nonnull(strstr(body, dir));
+  g_assert_nonnull(strstr(text, body));
   sc_test_rmtree(dir);
 }
 

@@ -9,6 +9,7 @@ struct _SimclrStudioPreviewPanel {
 
   SimclrStudioPreview *preview;
   GtkLabel *error_label;
+  GtkLabel *placeholder_label; /* shown instead of an empty figure */
   GtkScale *weak_min_area_scale, *weak_brightness_scale, *weak_jitter_scale;
   GtkScale *strong_min_area_scale, *strong_brightness_scale, *strong_jitter_scale;
 
@@ -33,7 +34,14 @@ static void
 update_images(SimclrStudioPreviewPanel *self)
 {
   const ScSplit *train = self->dataset != NULL ? self->dataset->train : NULL;
-  if (train == NULL || sc_split_count(train) == 0) {
+  gboolean empty = train == NULL || sc_split_count(train) == 0;
+  gtk_widget_set_visible(GTK_WIDGET(self->preview), !empty);
+  gtk_widget_set_visible(GTK_WIDGET(self->placeholder_label), empty);
+  if (empty) {
+    gtk_label_set_text(self->placeholder_label,
+                       train == NULL ? "No data set open: the images appear here once one "
+                                       "opens (see Data)."
+                                     : "The data set has no training images to show.");
     simclr_studio_preview_set_images(self->preview, NULL, 0, 0, 0);
     return;
   }
@@ -118,6 +126,7 @@ simclr_studio_preview_panel_class_init(SimclrStudioPreviewPanelClass *klass)
   gtk_widget_class_bind_template_child(widget_class, SimclrStudioPreviewPanel, name)
   BIND(preview);
   BIND(error_label);
+  BIND(placeholder_label);
   BIND(weak_min_area_scale);
   BIND(weak_brightness_scale);
   BIND(weak_jitter_scale);
@@ -132,6 +141,7 @@ simclr_studio_preview_panel_init(SimclrStudioPreviewPanel *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
   self->rand = g_rand_new_with_seed(42);
+  gtk_widget_set_visible(GTK_WIDGET(self->preview), FALSE);
 }
 
 static void
@@ -189,4 +199,13 @@ simclr_studio_preview_panel_get_preview(SimclrStudioPreviewPanel *self)
 {
   g_return_val_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self), NULL);
   return self->preview;
+}
+
+const char *
+simclr_studio_preview_panel_get_placeholder(SimclrStudioPreviewPanel *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self), NULL);
+  if (!gtk_widget_get_visible(GTK_WIDGET(self->placeholder_label)))
+    return NULL;
+  return gtk_label_get_text(self->placeholder_label);
 }

@@ -22,5 +22,7 @@ void simclr_studio_preview_panel_set_dataset(SimclrStudioPreviewPanel *self,
 void simclr_studio_preview_panel_shuffle(SimclrStudioPreviewPanel *self);
 
 SimclrStudioPreview *simclr_studio_preview_panel_get_preview(SimclrStudioPreviewPanel *self);
+/* The text shown in place of the figure, or NULL while the figure shows. */
+const char *simclr_studio_preview_panel_get_placeholder(SimclrStudioPreviewPanel *self);
 
 G_END_DECLS

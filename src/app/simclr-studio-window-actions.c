@@ -13,7 +13,7 @@ start_activated(GSimpleAction *action, GVariant *param, gpointer data)
   SimclrStudioWindow *self = data;
   g_autoptr(GError) error = NULL;
   if (!simclr_studio_window_start_training(self, &error))
-    simclr_studio_window_toast(self, error->message);
+    simclr_studio_window_show_error(self, "Could not start the training", error->message);
 }
 
 static void
@@ -70,7 +70,7 @@ export_response_cb(SimclrStudioWindow *self, int response, GtkNativeDialog *dial
       g_autofree char *message = g_strdup_printf("Saved %s", name);
       simclr_studio_window_toast(self, message);
     } else if (error != NULL) {
-      simclr_studio_window_toast(self, error->message);
+      simclr_studio_window_show_error(self, "Export failed", error->message);
     }
   }
   g_clear_object(&self->export_chooser);
@@ -137,7 +137,15 @@ simclr_studio_window_actions_update(SimclrStudioWindow *self)
 {
   gboolean running = simclr_studio_runner_get_running(self->runner);
   gboolean have_data = simclr_studio_data_panel_get_dataset(self->data_panel) != NULL;
-  set_enabled(self, "start", !running);
+  /* Training opens the data set again; with none open it would fail at once. */
+  set_enabled(self, "start", !running && have_data);
+  const char *why = NULL;
+  if (!have_data)
+    why = simclr_studio_data_panel_get_loading(self->data_panel)
+            ? "Opening the data set…"
+            : "No data set open: choose a folder under Data first";
+  gtk_widget_set_tooltip_text(self->start_button,
+                              why != NULL ? why : "Train the selected runs (Ctrl+Enter)");
   set_enabled(self, "pause", running);
   set_enabled(self, "stop", running);
   set_enabled(self, "shuffle", have_data);

@@ -18,6 +18,7 @@ struct _SimclrStudioWindow {
   /* Template children */
   AdwWindowTitle *window_title;
   AdwToastOverlay *toast_overlay;
+  GtkWidget *start_button;
   GtkWidget *settings_box;
   SimclrStudioDataPanel *data_panel;
   SimclrStudioParamsPanel *params_panel;
@@ -52,6 +53,8 @@ struct _SimclrStudioWindow {
   guint runs_kept;       /* run folders kept in runs_root; 0: all */
   gboolean closing;      /* the window closes once the worker has stopped */
   gboolean log_follows;  /* the log scrolls to each new line */
+  AdwToast *last_error_toast; /* the newest error toast, for tests */
+  GtkWindow *error_dialog;    /* weak: the open error details */
 };
 
 /* Curves of the run series, and the dashed reference series after them. */
@@ -61,5 +64,7 @@ void simclr_studio_window_actions_init(SimclrStudioWindow *self);
 /* Enables and disables actions for the current state. */
 void simclr_studio_window_actions_update(SimclrStudioWindow *self);
 void simclr_studio_window_toast(SimclrStudioWindow *self, const char *message);
+void simclr_studio_window_show_error(SimclrStudioWindow *self, const char *title,
+                                     const char *message);
 
 G_END_DECLS

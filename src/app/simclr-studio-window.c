@@ -60,6 +60,35 @@ simclr_studio_window_toast(SimclrStudioWindow *self, const char *message)
 }
 
 static void
+error_details_cb(AdwToast *toast, SimclrStudioWindow *self)
+{
+  const char *title = g_object_get_data(G_OBJECT(toast), "sc-error-title");
+  const char *message = g_object_get_data(G_OBJECT(toast), "sc-error-message");
+  GtkWidget *dialog = adw_message_dialog_new(GTK_WINDOW(self), title, message);
+  adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", "_Close");
+  gtk_window_present(GTK_WINDOW(dialog));
+  self->error_dialog = GTK_WINDOW(dialog);
+  g_object_add_weak_pointer(G_OBJECT(dialog), (gpointer *)&self->error_dialog);
+}
+
+/* A toast cuts a long message to one line: it says what failed, and its
+ * Details button shows the whole message. */
+void
+simclr_studio_window_show_error(SimclrStudioWindow *self, const char *title,
+                                const char *message)
+{
+  AdwToast *toast = adw_toast_new(title);
+  adw_toast_set_timeout(toast, 10);
+  adw_toast_set_button_label(toast, "_Details");
+  g_object_set_data_full(G_OBJECT(toast), "sc-error-title", g_strdup(title), g_free);
+  g_object_set_data_full(G_OBJECT(toast), "sc-error-message", g_strdup(message), g_free);
+  g_signal_connect_object(toast, "button-clicked", G_CALLBACK(error_details_cb), self, 0);
+  g_clear_object(&self->last_error_toast);
+  self->last_error_toast = g_object_ref(toast);
+  adw_toast_overlay_add_toast(self->toast_overlay, toast);
+}
+
+static void
 log_line(SimclrStudioWindow *self, const char *line)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer(self->log_view);
@@ -271,6 +300,8 @@ runner_event_cb(SimclrStudioWindow *self, const ScTrainerEvent *e)
                100.0 * best_val_acc(self, e->run));
     break;
   case SC_EVENT_CHECKPOINT: {
+    if (self->checkpoint_path == NULL)
+      log_printf(self, "Checkpoints in %s", self->checkpoint_dir);
     g_free(self->checkpoint_path);
     self->checkpoint_path = g_strdup(e->path);
     /* Short enough for a 1024 px window; the run is in the progress bar. */
@@ -318,7 +349,9 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
   } else {
     gtk_progress_bar_set_text(self->progress_bar, "Failed");
     log_printf(self, "Training failed: %s", error->message);
-    simclr_studio_window_toast(self, error->message);
+    if (self->checkpoint_path != NULL)
+      log_printf(self, "The last checkpoint is in %s.", self->checkpoint_dir);
+    simclr_studio_window_show_error(self, "Training failed", error->message);
   }
   log_printf(self, "Longest main-loop stall during the training: %.1f ms",
              self->max_stall_ms);
@@ -380,8 +413,9 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
     gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
     gtk_progress_bar_set_text(self->progress_bar, "Opening the data and building the models…");
     gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
-    log_printf(self, "Training on %s with the %s backend; checkpoints in %s",
-               config.data_path ? config.data_path : SC_DEFAULT_DATA_DIR, config.backend, dir);
+    /* The run folder is named once a checkpoint is in it. */
+    log_printf(self, "Training on %s with the %s backend",
+               config.data_path ? config.data_path : SC_DEFAULT_DATA_DIR, config.backend);
     lock_settings(self, TRUE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->runs_dropdown), FALSE);
     gtk_stack_set_visible_child_name(self->view_stack, "training");
@@ -435,6 +469,7 @@ static void
 loading_changed_cb(SimclrStudioWindow *self)
 {
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_LOADING]);
+  simclr_studio_window_actions_update(self);
 }
 
 static void
@@ -496,6 +531,9 @@ simclr_studio_window_dispose(GObject *object)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->export_chooser));
   g_clear_object(&self->export_chooser);
   g_clear_object(&self->settings);
+  g_clear_object(&self->last_error_toast);
+  if (self->error_dialog != NULL)
+    gtk_window_destroy(self->error_dialog);
   gtk_widget_dispose_template(GTK_WIDGET(self), SIMCLR_STUDIO_TYPE_WINDOW);
   G_OBJECT_CLASS(simclr_studio_window_parent_class)->dispose(object);
 }
@@ -557,6 +595,7 @@ simclr_studio_window_class_init(SimclrStudioWindowClass *klass)
 #define BIND(name) gtk_widget_class_bind_template_child(widget_class, SimclrStudioWindow, name)
   BIND(window_title);
   BIND(toast_overlay);
+  BIND(start_button);
   BIND(settings_box);
   BIND(data_panel);
   BIND(params_panel);
