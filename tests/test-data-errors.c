@@ -337,6 +337,41 @@ test_folder_errors(void)
   sc_test_rmtree(tmp);
 }
 
+/* One class: every prediction would be right; the error names the folder. */
+static void
+test_folder_one_class(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *a = g_strdup_printf("%s/only/%d.png", tmp, i);
+    fx_write_image(a, 8, 8, grey, FALSE);
+  }
+  g_autoptr(GError) e1 = open_fails(tmp, SC_FORMAT_FOLDER);
+  fx_assert_error(e1, SC_ERROR_FORMAT, tmp, "1 class sub-folder (only)", "at least 2",
+                  NULL);
+  g_autoptr(GError) e2 = open_fails(tmp, SC_FORMAT_AUTO);
+  fx_assert_error(e2, SC_ERROR_FORMAT, "at least 2", NULL);
+  sc_test_rmtree(tmp);
+}
+
+/* train/<class>/ and test/<class>/: the message says where images go. */
+static void
+test_folder_nested_classes(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  const char *names[] = { "train/a", "train/b", "test/a", "test/b" };
+  for (size_t k = 0; k < G_N_ELEMENTS(names); k++)
+    for (int i = 0; i < 2; i++) {
+      g_autofree char *p = g_strdup_printf("%s/%s/%d.png", tmp, names[k], i);
+      fx_write_image(p, 8, 8, grey, FALSE);
+    }
+  g_autoptr(GError) e = open_fails(tmp, SC_FORMAT_FOLDER);
+  fx_assert_error(e, SC_ERROR_FORMAT, "/train holds no images but sub-folders (a, ...)",
+                  "must hold its .png, .jpg or .jpeg images directly",
+                  "optional DATA/test/<class>/", NULL);
+  sc_test_rmtree(tmp);
+}
+
 /* A PNG or JPEG cut short is an error naming the file, never a partly
  * decoded image. */
 static void
@@ -430,6 +465,8 @@ main(int argc, char **argv)
   g_test_add_func("/Data/Errors/IDX/split-sizes", test_idx_split_sizes_disagree);
   g_test_add_func("/Data/Errors/gzip", test_gzip_errors);
   g_test_add_func("/Data/Errors/folder", test_folder_errors);
+  g_test_add_func("/Data/Errors/folder-one-class", test_folder_one_class);
+  g_test_add_func("/Data/Errors/folder-nested-classes", test_folder_nested_classes);
   g_test_add_func("/Data/Errors/folder-truncated-images", test_folder_truncated_images);
   g_test_add_func("/Data/Errors/paths", test_open_bad_paths);
   g_test_add_func("/Data/Errors/unreadable", test_open_unreadable);

@@ -91,8 +91,19 @@ add_folder(FileList *list, const char *dir, int32_t label, GError **error)
   if (files == NULL)
     return FALSE;
   if (files->len == 0) {
-    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
-                "The folder %s holds no images (expected .png, .jpg or .jpeg files)", dir);
+    /* Often a train/<class>/ layout: say where the images must be. */
+    g_autoptr(GPtrArray) subdirs = list_entries(dir, TRUE, NULL);
+    if (subdirs != NULL && subdirs->len > 0)
+      g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                  "The folder %s holds no images but sub-folders (%s, ...): each class "
+                  "folder must hold its .png, .jpg or .jpeg images directly, as in "
+                  "DATA/<class>/*.png; test images may go in an optional DATA/test/<class>/ "
+                  "(else 20%% of each class is held out)", dir,
+                  (const char *)subdirs->pdata[0]);
+    else
+      g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                  "The folder %s holds no images (expected .png, .jpg or .jpeg files)",
+                  dir);
     return FALSE;
   }
   for (guint i = 0; i < files->len; i++)
@@ -298,6 +309,13 @@ list_files(const char *dir, ScDataset *d, FileList *train, FileList *test,
     g_autofree char *sub = g_build_filename(dir, d->class_names[k], NULL);
     if (!add_folder(train, sub, k, error))
       return FALSE;
+  }
+  /* One class makes every prediction right: accuracy would say nothing. */
+  if (d->n_classes < 2) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                "The folder %s has 1 class sub-folder (%s): expected at least 2 classes, "
+                "one folder of images per class", dir, d->class_names[0]);
+    return FALSE;
   }
   g_autofree char *test_dir = g_build_filename(dir, TEST_DIR, NULL);
   if (g_file_test(test_dir, G_FILE_TEST_IS_DIR)) {
