@@ -408,6 +408,13 @@ test_end_to_end(gconstpointer data)
   g_assert_nonnull(strstr(stdout_text, "Epoch 2/2"));
   g_assert_nonnull(strstr(stdout_text, "max val acc"));
   g_assert_nonnull(strstr(stdout_text, "wall time"));
+  /* The banner counts what --subset keeps: 60 and 30 IDX images, 10 classes
+   * of one labeled image, the other 30 capped train images unlabeled. */
+  if (g_str_equal(format, "idx")) {
+    g_assert_nonnull(strstr(stdout_text, "40 of 60 train and 30 of 30 test images"));
+    g_assert_nonnull(strstr(stdout_text, "--subset 40)"));
+    g_assert_nonnull(strstr(stdout_text, "Split: 10 labeled, 30 unlabeled and 30 test"));
+  }
   check_outputs(out);
   sc_test_rmtree(dir);
 }

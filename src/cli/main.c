@@ -52,10 +52,19 @@ print_banner(const ScTrainer *trainer, const CliOptions *o)
   const ScTrainConfig *c = sc_trainer_get_config(trainer);
   const ScDataset *d = sc_trainer_get_dataset(trainer);
   const ScSplit *tr = d->train;
-  g_print("Data: %s (%s, %d classes, %zu train and %zu test images of %dx%dx%d)\n",
-          d->path, sc_data_format_name(d->format), d->n_classes, sc_split_count(tr),
-          sc_split_count(d->test), sc_split_height(tr), sc_split_width(tr),
-          sc_split_channels(tr));
+  size_t n_train = sc_split_count(tr), n_test = sc_split_count(d->test);
+  if (c->subset == 0)
+    g_print("Data: %s (%s, %d classes, %zu train and %zu test images of %dx%dx%d)\n",
+            d->path, sc_data_format_name(d->format), d->n_classes, n_train, n_test,
+            sc_split_height(tr), sc_split_width(tr), sc_split_channels(tr));
+  else /* --subset caps each split first (split.h) */
+    g_print("Data: %s (%s, %d classes, %zu of %zu train and %zu of %zu test images of "
+            "%dx%dx%d, --subset %zu)\n", d->path, sc_data_format_name(d->format),
+            d->n_classes, MIN(c->subset, n_train), n_train, MIN(c->subset, n_test), n_test,
+            sc_split_height(tr), sc_split_width(tr), sc_split_channels(tr), c->subset);
+  const ScSplitPlan *plan = sc_trainer_get_split_plan(trainer);
+  g_print("Split: %zu labeled, %zu unlabeled and %zu test images\n", plan->labeled.count,
+          plan->unlabeled.count, plan->test.count);
   g_print("Config: %d labeled per class, unlabeled cap %zu, input %d px, width %d, "
           "batch %d, %d epoch%s, %d step%s per epoch, temperature %g, lr %g, "
           "contrastive lr %g, seed %" G_GUINT64_FORMAT ", backend %s\n",

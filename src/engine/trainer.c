@@ -342,6 +342,13 @@ sc_trainer_get_dataset(const ScTrainer *t)
   return t->data;
 }
 
+const ScSplitPlan *
+sc_trainer_get_split_plan(const ScTrainer *t)
+{
+  g_return_val_if_fail(t != NULL, NULL);
+  return t->plan;
+}
+
 void
 sc_trainer_set_callback(ScTrainer *t, ScTrainerCallback callback, gpointer user_data)
 {

@@ -8,6 +8,7 @@
 #include "augment.h"
 #include "backend.h"
 #include "data/dataset.h"
+#include "data/split.h"
 
 G_BEGIN_DECLS
 
@@ -109,6 +110,8 @@ ScTrainer *sc_trainer_new(const ScTrainConfig *config, const char *resume_path,
 void sc_trainer_free(ScTrainer *trainer);
 const ScTrainConfig *sc_trainer_get_config(const ScTrainer *trainer);
 const ScDataset *sc_trainer_get_dataset(const ScTrainer *trainer);
+/* The labeled, unlabeled and test images the runs use. */
+const ScSplitPlan *sc_trainer_get_split_plan(const ScTrainer *trainer);
 
 void sc_trainer_set_callback(ScTrainer *trainer, ScTrainerCallback callback,
                              gpointer user_data);
