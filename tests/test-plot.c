@@ -520,6 +520,47 @@ test_render_empty(void)
   cairo_surface_destroy(img.surface);
 }
 
+/* Reference lines alone are no measured data: the note stays, as on a
+ * chart without them, until a measured point arrives. */
+static ScChart *
+reference_chart(gboolean measured)
+{
+  g_autoptr(ScChart) chart = sc_chart_new("Validation accuracy", "Epoch", "Accuracy");
+  sc_chart_set_percent(chart, TRUE);
+  sc_chart_set_y_from_zero(chart, TRUE);
+  sc_chart_set_x_extent(chart, 5);
+  sc_chart_add_series(chart, "baseline", 0, 0, 1);
+  guint s = sc_chart_add_series(chart, "example", 0, 0, 1);
+  sc_chart_set_series_style(chart, s, SC_LINE_DASHED);
+  double x[2] = { 1, 5 }, y[2] = { 0.9, 0.9 };
+  sc_chart_set_series_points(chart, s, x, y, 2);
+  if (measured)
+    sc_chart_append(chart, 0, 1, 0.9);
+  return g_steal_pointer(&chart);
+}
+
+static void
+test_render_reference_only(void)
+{
+  g_autoptr(ScChart) bare = reference_chart(FALSE);
+  g_autoptr(ScChart) measured = reference_chart(TRUE);
+  ScImage a = render_png(bare, "reference-only.png", W, H);
+  ScImage b = render_png(measured, "reference-measured.png", W, H);
+  ScRect area_a, area_b;
+  sc_chart_get_layout(bare, W, H, &area_a, NULL, NULL);
+  sc_chart_get_layout(measured, W, H, &area_b, NULL, NULL);
+  g_assert_cmpfloat(area_a.y, ==, area_b.y);
+  g_assert_cmpfloat(area_a.height, ==, area_b.height);
+  int cx = (int)(area_a.x + area_a.width / 2), cy = (int)(area_a.y + area_a.height / 2);
+  guint note = count_ink(&a, cx - 60, cy - 10, cx + 60, cy + 10);
+  guint none = count_ink(&b, cx - 60, cy - 10, cx + 60, cy + 10);
+  g_test_message("ink in the middle: %u with reference lines only, %u with a point", note,
+                 none);
+  g_assert_cmpuint(note, >, none + 50);
+  cairo_surface_destroy(a.surface);
+  cairo_surface_destroy(b.surface);
+}
+
 static void
 test_render_one_point(void)
 {
@@ -770,6 +811,7 @@ main(int argc, char **argv)
   g_test_add_func("/Plot/Hit/nearest", test_hit_nearest);
   g_test_add_func("/Plot/Render/empty", test_render_empty);
   g_test_add_func("/Plot/Render/one-point", test_render_one_point);
+  g_test_add_func("/Plot/Render/reference-only", test_render_reference_only);
   g_test_add_func("/Plot/Render/three-series", test_render_three_series);
   g_test_add_func("/Plot/Render/constant", test_render_constant_and_faint);
   g_test_add_func("/Plot/Render/highlight", test_render_highlight);

@@ -452,7 +452,8 @@ chart_x_range(const ScChart *chart, ScRange xr)
 }
 
 /* How much of the data a box at r would cover: points and samples along
- * each segment that fall inside it. */
+ * each segment that fall inside it. Samples are spaced evenly in pixels, so
+ * a long straight reference line weighs as much as a curve of many points. */
 static guint
 data_inside(const ScChart *chart, const ScLayout *l, const ScRect *r)
 {
@@ -470,7 +471,9 @@ data_inside(const ScChart *chart, const ScLayout *l, const ScRect *r)
       }
       double px, py;
       map_point(&l->area, &l->x, &l->y, p->x, p->y, &px, &py);
-      guint samples = have_prev ? 8 : 1;
+      double step = MAX(l->m.marker_px, 1.0);
+      guint samples = have_prev ? (guint)CLAMP(ceil(hypot(px - qx, py - qy) / step), 1, 4096)
+                                : 1;
       for (guint k = 1; k <= samples; k++) {
         double f = (double)k / samples;
         double sx = have_prev ? qx + (px - qx) * f : px;
@@ -913,12 +916,20 @@ draw_highlight(const ScChart *chart, ScText *t, const ScMetrics *m, const ScRect
   text_draw(t, label, m->tick_px, TEXT_NORMAL, bx + pad, by + pad, 0.0, 0.0);
 }
 
+/* Dashed reference lines are no measured data: alone they still leave the
+ * chart "No data yet". */
 static gboolean
-chart_has_finite_point(const ScChart *chart)
+chart_has_measured_point(const ScChart *chart)
 {
-  ScRange xr, yr;
-  chart_data_ranges(chart, &xr, &yr);
-  return !sc_range_is_empty(yr);
+  for (guint s = 0; s < chart->series->len; s++) {
+    const ScSeries *series = chart_series(chart, s);
+    if (series->style == SC_LINE_DASHED)
+      continue;
+    for (guint i = 0; i < series->points->len; i++)
+      if (point_is_finite(&g_array_index(series->points, ScPoint, i)))
+        return TRUE;
+  }
+  return FALSE;
 }
 
 void
@@ -965,7 +976,7 @@ sc_chart_draw(const ScChart *chart, cairo_t *cr, double width, double height)
   }
   cairo_restore(cr);
 
-  if (!chart_has_finite_point(chart)) {
+  if (!chart_has_measured_point(chart)) {
     cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
     text_draw(&t, "No data yet", m->font_px, TEXT_ITALIC, area->x + area->width / 2,
               area->y + area->height / 2, 0.5, 0.5);
