@@ -325,14 +325,14 @@ check_outputs(const char *out)
     g_autofree char *path = g_build_filename(out, files[i], NULL);
     g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
   }
-  /* The preview at the model's input size. */
+  /* The preview at the model's input size, 32 px cells enlarged 3 times. */
   static const uint8_t pixel[3];
   ScPreviewSpec spec = { .images = pixel, .h = 1, .w = 1, .c = 3, .out_size = 32,
                          .weak = SC_AUGMENT_WEAK, .strong = SC_AUGMENT_STRONG };
   int w, h;
   sc_preview_figure_size(&spec, &w, &h);
   g_autofree char *preview = g_build_filename(out, "preview.png", NULL);
-  assert_png_size(preview, w, h);
+  assert_png_size(preview, 3 * w, 3 * h);
 }
 
 /* ---- Fixtures: a few dozen images in each format, ten classes ---- */
@@ -705,7 +705,8 @@ test_preview_only(void)
                          .weak = SC_AUGMENT_WEAK, .strong = SC_AUGMENT_STRONG };
   int w, h;
   sc_preview_figure_size(&spec, &w, &h);
-  assert_png_size(png, w, h);
+  /* 40 px cells, enlarged 3 times to be at least 96 px. */
+  assert_png_size(png, 3 * w, 3 * h);
   /* Nothing else is written beside it. */
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
   int entries = 0;

@@ -204,6 +204,49 @@ test_errors(void)
   sc_test_rmtree(dir);
 }
 
+/* Scale 3: three times the size, each cell pixel a sharp 3x3 block of
+ * the unscaled figure's pixel; scale 0 is refused. */
+static void
+test_scaled(void)
+{
+  const int h = 20, w = 20, c = 3, out = 32, k = 3;
+  g_autofree uint8_t *images = synthetic_images(h, w, c);
+  ScPreviewSpec spec = spec_for(images, h, w, c, out);
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *one = sc_preview_render(&spec, &error);
+  g_assert_no_error(error);
+  cairo_surface_t *big = sc_preview_render_scaled(&spec, k, &error);
+  g_assert_no_error(error);
+  int fw = cairo_image_surface_get_width(one), fh = cairo_image_surface_get_height(one);
+  g_assert_cmpint(cairo_image_surface_get_width(big), ==, k * fw);
+  g_assert_cmpint(cairo_image_surface_get_height(big), ==, k * fh);
+  /* The bottom-right cell ends a margin from the figure's corner; the margin
+   * is at least 4 px, so the cell's last out x out pixels before it are in. */
+  int distinct = 0;
+  uint32_t first = pixel(one, fw - 4 - out, fh - 4 - out);
+  for (int y = fh - 4 - out; y < fh - 4; y++)
+    for (int x = fw - 4 - out; x < fw - 4; x++) {
+      uint32_t want = pixel(one, x, y);
+      distinct += want != first;
+      for (int dy = 0; dy < k; dy++)
+        for (int dx = 0; dx < k; dx++)
+          if (pixel(big, k * x + dx, k * y + dy) != want)
+            g_error("scaled pixel (%d, %d) is %06x, expected %06x as at (%d, %d)",
+                    k * x + dx, k * y + dy, pixel(big, k * x + dx, k * y + dy), want, x, y);
+    }
+  g_assert_cmpint(distinct, >, 0);
+  cairo_surface_destroy(one);
+  cairo_surface_destroy(big);
+
+  g_autofree char *dir = sc_test_mkdtemp();
+  g_autofree char *path = g_build_filename(dir, "preview.png", NULL);
+  g_assert_false(sc_preview_write_png_scaled(&spec, 0, path, &error));
+  g_assert_error(error, SC_ENGINE_ERROR, SC_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull(strstr(error->message, "scale"));
+  g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+  sc_test_rmtree(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,5 +254,6 @@ main(int argc, char **argv)
   g_test_add_func("/Preview/write-png-and-read-back", test_write_png_and_read_back);
   g_test_add_func("/Preview/rgba-matches-surface", test_rgba_matches_surface);
   g_test_add_func("/Preview/errors", test_errors);
+  g_test_add_func("/Preview/scaled", test_scaled);
   return g_test_run();
 }

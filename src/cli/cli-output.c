@@ -12,6 +12,9 @@
 #include "preview.h"
 #include "sc-chart.h"
 
+/* Smallest side of a preview cell in preview.png, in pixels. */
+#define PREVIEW_MIN_CELL 96
+
 gboolean
 cli_output_prepare_dir(const char *dir, const char *flag, GError **error)
 {
@@ -116,7 +119,12 @@ cli_output_write_preview(const ScDataset *data, const ScTrainConfig *config,
     .strong = config->strong,
     .seed = config->seed,
   };
-  return sc_preview_spec_validate(&spec, error) && sc_preview_write_png(&spec, path, error);
+  /* Small inputs (28 to 64 px) would give a thumbnail: enlarge by a whole
+   * factor until cells are at least PREVIEW_MIN_CELL pixels. */
+  int scale = CLAMP((PREVIEW_MIN_CELL + spec.out_size - 1) / spec.out_size, 1,
+                    SC_PREVIEW_MAX_SCALE);
+  return sc_preview_spec_validate(&spec, error)
+         && sc_preview_write_png_scaled(&spec, scale, path, error);
 }
 
 typedef enum { CHART_ACCURACY, CHART_LOSS } ChartKind;

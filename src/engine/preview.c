@@ -184,20 +184,33 @@ sc_preview_draw(const ScPreviewSpec *spec, cairo_t *cr, GError **error)
 cairo_surface_t *
 sc_preview_render(const ScPreviewSpec *spec, GError **error)
 {
+  return sc_preview_render_scaled(spec, 1, error);
+}
+
+cairo_surface_t *
+sc_preview_render_scaled(const ScPreviewSpec *spec, int scale, GError **error)
+{
   g_return_val_if_fail(spec != NULL, NULL);
+  if (scale < 1 || scale > SC_PREVIEW_MAX_SCALE) {
+    g_set_error(error, SC_ENGINE_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                "preview: scale must be between 1 and %d, got %d", SC_PREVIEW_MAX_SCALE,
+                scale);
+    return NULL;
+  }
   if (!sc_preview_spec_validate(spec, error))
     return NULL;
   const Layout l = layout_of(spec);
-  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, l.width,
-                                                        l.height);
+  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32,
+                                                        l.width * scale, l.height * scale);
   if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
     g_set_error(error, SC_ENGINE_ERROR, SC_ERROR_OUT_OF_MEMORY,
-                "preview: could not create a %d x %d surface: %s", l.width, l.height,
-                cairo_status_to_string(cairo_surface_status(surface)));
+                "preview: could not create a %d x %d surface: %s", l.width * scale,
+                l.height * scale, cairo_status_to_string(cairo_surface_status(surface)));
     cairo_surface_destroy(surface);
     return NULL;
   }
   cairo_t *cr = cairo_create(surface);
+  cairo_scale(cr, scale, scale);
   gboolean ok = sc_preview_draw(spec, cr, error);
   cairo_destroy(cr);
   if (!ok) {
@@ -267,8 +280,15 @@ io_error(GError **error, const char *path, const char *what, int err)
 gboolean
 sc_preview_write_png(const ScPreviewSpec *spec, const char *path, GError **error)
 {
+  return sc_preview_write_png_scaled(spec, 1, path, error);
+}
+
+gboolean
+sc_preview_write_png_scaled(const ScPreviewSpec *spec, int scale, const char *path,
+                            GError **error)
+{
   g_return_val_if_fail(spec != NULL && path != NULL, FALSE);
-  cairo_surface_t *surface = sc_preview_render(spec, error);
+  cairo_surface_t *surface = sc_preview_render_scaled(spec, scale, error);
   if (!surface)
     return FALSE;
 

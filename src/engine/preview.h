@@ -47,4 +47,12 @@ GBytes *sc_preview_render_rgba(const ScPreviewSpec *spec, int *width, int *heigh
  * folder, then a rename). Fails with SC_ERROR_IO naming the path. */
 gboolean sc_preview_write_png(const ScPreviewSpec *spec, const char *path, GError **error);
 
+/* As sc_preview_render and sc_preview_write_png, each figure pixel drawn as
+ * scale x scale pixels (1 to SC_PREVIEW_MAX_SCALE), cells kept sharp. */
+#define SC_PREVIEW_MAX_SCALE 16
+cairo_surface_t *sc_preview_render_scaled(const ScPreviewSpec *spec, int scale,
+                                          GError **error);
+gboolean sc_preview_write_png_scaled(const ScPreviewSpec *spec, int scale, const char *path,
+                                     GError **error);
+
 G_END_DECLS
