@@ -534,6 +534,24 @@ assert_no_temporaries(const char *out)
       g_test_fail_printf("%s holds the unexpected file %s", out, name);
 }
 
+/* A pretraining run into `out` on data made in DIR/data, its stdout in
+ * `log` and stderr beside it; its 256 px views make a step long enough for
+ * signals and a second run to land while it trains. Returns once training
+ * has started. */
+static GSubprocess *
+spawn_slow_pretrain(const char *dir, const char *out, const char *log)
+{
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
+  g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
+  fx_idx_folder(data_dir, 400, 20, 28, 28, FALSE);
+  const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "3",
+                         "--width", "32", "--input-size", "256", "--batch-size", "40",
+                         "--runs", "pretrain", "--threads", "1", "--out", out, NULL };
+  GSubprocess *p = spawn_cli(args, log, errlog);
+  g_assert_true(wait_for_text(log, "Run 1 of 1"));
+  return p;
+}
+
 /* SIGTERM, then Ctrl-C: the second signal stops at once, yet prints the
  * summary into a file and leaves no temporary file behind; the status is
  * that of the first signal, 128 + 15. */
@@ -541,17 +559,9 @@ static void
 test_interrupt_twice(void)
 {
   g_autofree char *dir = sc_test_mkdtemp();
-  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
   g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
-  g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
-  fx_idx_folder(data_dir, 400, 20, 28, 28, FALSE);
-  /* Large views make a step long enough for both signals to land in it. */
-  const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "3",
-                         "--width", "32", "--input-size", "256", "--batch-size", "40",
-                         "--runs", "pretrain", "--threads", "1", "--out", out, NULL };
-  g_autoptr(GSubprocess) p = spawn_cli(args, log, errlog);
-  g_assert_true(wait_for_text(log, "Run 1 of 1"));
+  g_autoptr(GSubprocess) p = spawn_slow_pretrain(dir, out, log);
   g_subprocess_send_signal(p, SIGTERM);
   g_assert_true(wait_for_text(log, "Interrupted by SIGTERM:"));
   g_subprocess_send_signal(p, SIGINT);
@@ -587,16 +597,10 @@ static void
 test_out_locked(void)
 {
   g_autofree char *dir = sc_test_mkdtemp();
-  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
   g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
-  g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
-  fx_idx_folder(data_dir, 400, 20, 28, 28, FALSE);
-  const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "3",
-                         "--width", "32", "--input-size", "256", "--batch-size", "40",
-                         "--runs", "pretrain", "--threads", "1", "--out", out, NULL };
-  g_autoptr(GSubprocess) first = spawn_cli(args, log, errlog);
-  g_assert_true(wait_for_text(log, "Run 1 of 1"));
+  g_autoptr(GSubprocess) first = spawn_slow_pretrain(dir, out, log);
+  g_autofree char *data_dir = g_build_filename(dir, "data", NULL);
 
   const char *again[] = { "--data", data_dir, "--labeled", "10", "--epochs", "1",
                           "--width", "8", "--input-size", "32", "--batch-size", "40",
