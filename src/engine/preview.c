@@ -3,11 +3,7 @@
 
 #include "sc-error.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <math.h>
-#include <unistd.h>
 
 static const char *const row_labels[SC_PREVIEW_ROWS] = { "original", "weak", "strong",
                                                           "strong" };
@@ -252,29 +248,11 @@ sc_preview_render_rgba(const ScPreviewSpec *spec, int *width, int *height, GErro
   return g_bytes_new_take(rgba, (size_t)w * h * 4);
 }
 
-/* cairo's PNG writer calls this with chunks; failures stop the write. */
 static cairo_status_t
-write_fd_cb(void *closure, const unsigned char *data, unsigned int length)
+append_bytes(void *closure, const unsigned char *data, unsigned int length)
 {
-  int fd = *(int *)closure;
-  while (length > 0) {
-    ssize_t n = write(fd, data, length);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return CAIRO_STATUS_WRITE_ERROR;
-    data += n;
-    length -= (unsigned int)n;
-  }
+  g_byte_array_append(closure, data, length);
   return CAIRO_STATUS_SUCCESS;
-}
-
-static gboolean
-io_error(GError **error, const char *path, const char *what, int err)
-{
-  g_set_error(error, SC_ENGINE_ERROR, SC_ERROR_IO, "Could not write preview '%s': %s: %s",
-              path, what, g_strerror(err));
-  return FALSE;
 }
 
 gboolean
@@ -292,45 +270,20 @@ sc_preview_write_png_scaled(const ScPreviewSpec *spec, int scale, const char *pa
   if (!surface)
     return FALSE;
 
-  /* A temporary file beside the target, so the rename cannot cross devices
-   * and a reader never sees half a PNG; 0666 so the umask applies as usual. */
-  g_autofree char *dir = g_path_get_dirname(path);
-  g_autofree char *base = g_path_get_basename(path);
-  g_autofree char *tmp_name = g_strdup_printf(".%s.XXXXXX", base);
-  g_autofree char *tmp = g_build_filename(dir, tmp_name, NULL);
-  int fd = g_mkstemp_full(tmp, O_WRONLY, 0666);
-  if (fd < 0) {
-    int err = errno;
-    cairo_surface_destroy(surface);
-    return io_error(error, path, "creating a temporary file", err);
-  }
-
-  errno = 0;
-  cairo_status_t st = cairo_surface_write_to_png_stream(surface, write_fd_cb, &fd);
-  int err = errno ? errno : EIO;
+  g_autoptr(GByteArray) png = g_byte_array_new();
+  cairo_status_t st = cairo_surface_write_to_png_stream(surface, append_bytes, png);
   cairo_surface_destroy(surface);
-  if (st != CAIRO_STATUS_SUCCESS) {
-    close(fd);
-    g_unlink(tmp);
-    g_set_error(error, SC_ENGINE_ERROR, SC_ERROR_IO, "Could not write preview '%s': %s",
-                path, st == CAIRO_STATUS_WRITE_ERROR ? g_strerror(err)
-                                                      : cairo_status_to_string(st));
-    return FALSE;
-  }
-  int sync_rc = fsync(fd);
-  err = errno;
-  if (close(fd) != 0 && sync_rc == 0) {
-    sync_rc = -1;
-    err = errno;
-  }
-  if (sync_rc != 0) {
-    g_unlink(tmp);
-    return io_error(error, path, "flushing", err);
-  }
-  if (g_rename(tmp, path) != 0) {
-    err = errno;
-    g_unlink(tmp);
-    return io_error(error, path, "renaming the temporary file", err);
-  }
-  return TRUE;
+  GError *local = NULL;
+  /* GLib writes a temporary file beside the target, syncs and renames it,
+   * so a reader never sees half a PNG; 0666 lets the umask apply. */
+  if (st == CAIRO_STATUS_SUCCESS
+      && g_file_set_contents_full(path, (const char *)png->data, (gssize)png->len,
+                                  G_FILE_SET_CONTENTS_CONSISTENT
+                                    | G_FILE_SET_CONTENTS_DURABLE,
+                                  0666, &local))
+    return TRUE;
+  g_set_error(error, SC_ENGINE_ERROR, SC_ERROR_IO, "Could not write preview '%s': %s",
+              path, local != NULL ? local->message : cairo_status_to_string(st));
+  g_clear_error(&local);
+  return FALSE;
 }

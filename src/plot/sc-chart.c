@@ -2,12 +2,7 @@
 #include "sc-chart.h"
 
 #include <cairo-svg.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <math.h>
-#include <stdio.h>
-#include <unistd.h>
 
 #if SC_PLOT_HAVE_PANGO
 #include <pango/pangocairo.h>
@@ -995,59 +990,38 @@ typedef enum {
   FORMAT_SVG,
 } ScChartFormat;
 
-/* cairo's stream callbacks write here; errno is kept for the message. */
-typedef struct {
-  FILE *file;
-  int saved_errno;
-} ScSink;
-
+/* cairo's stream callbacks append to a GByteArray. */
 static cairo_status_t
-sink_write(void *closure, const unsigned char *data, unsigned int length)
+append_bytes(void *closure, const unsigned char *data, unsigned int length)
 {
-  ScSink *sink = closure;
-
-  if (fwrite(data, 1, length, sink->file) != length) {
-    sink->saved_errno = errno != 0 ? errno : EIO;
-    return CAIRO_STATUS_WRITE_ERROR;
-  }
+  g_byte_array_append(closure, data, length);
   return CAIRO_STATUS_SUCCESS;
 }
 
-static void
-set_errno_error(GError **error, int saved_errno, const char *what, const char *path)
-{
-  g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved_errno),
-              "Cannot %s chart “%s”: %s", what, path, g_strerror(saved_errno));
-}
-
-/* Renders into the open temporary file. */
+/* Draws the chart as a whole PNG or SVG file's bytes. */
 static gboolean
-render_to_sink(const ScChart *chart, ScChartFormat format, int width, int height, ScSink *sink,
-               const char *path, GError **error)
+render_to_bytes(const ScChart *chart, ScChartFormat format, int width, int height,
+                GByteArray *bytes, const char *path, GError **error)
 {
   cairo_surface_t *surface;
 
   if (format == FORMAT_PNG)
     surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
   else
-    surface = cairo_svg_surface_create_for_stream(sink_write, sink, width, height);
+    surface = cairo_svg_surface_create_for_stream(append_bytes, bytes, width, height);
   cairo_t *cr = cairo_create(surface);
   sc_chart_draw(chart, cr, width, height);
   cairo_status_t status = cairo_status(cr);
   cairo_destroy(cr);
 
   if (status == CAIRO_STATUS_SUCCESS && format == FORMAT_PNG)
-    status = cairo_surface_write_to_png_stream(surface, sink_write, sink);
+    status = cairo_surface_write_to_png_stream(surface, append_bytes, bytes);
   /* The SVG surface writes its last bytes when finished. */
   cairo_surface_finish(surface);
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status(surface);
   cairo_surface_destroy(surface);
 
-  if (status == CAIRO_STATUS_WRITE_ERROR && sink->saved_errno != 0) {
-    set_errno_error(error, sink->saved_errno, "write", path);
-    return FALSE;
-  }
   if (status != CAIRO_STATUS_SUCCESS) {
     g_set_error(error, G_FILE_ERROR,
                 status == CAIRO_STATUS_NO_MEMORY ? G_FILE_ERROR_NOMEM : G_FILE_ERROR_FAILED,
@@ -1073,39 +1047,15 @@ write_atomic(const ScChart *chart, ScChartFormat format, const char *path, int w
                 height, SIZE_MIN_PX, SIZE_MAX_PX);
     return FALSE;
   }
-
-  /* A temporary file in the same folder, so the rename cannot cross devices
-   * and readers never see half a file. 0666 so the umask applies as usual. */
-  g_autofree char *tmp_path = g_strdup_printf("%s.XXXXXX", path);
-  int fd = g_mkstemp_full(tmp_path, O_WRONLY, 0666);
-  if (fd < 0) {
-    set_errno_error(error, errno, "create a temporary file for", path);
+  g_autoptr(GByteArray) bytes = g_byte_array_new();
+  if (!render_to_bytes(chart, format, width, height, bytes, path, error))
     return FALSE;
-  }
-  ScSink sink = { fdopen(fd, "wb"), 0 };
-  if (sink.file == NULL) {
-    set_errno_error(error, errno, "open a temporary file for", path);
-    close(fd);
-    g_unlink(tmp_path);
-    return FALSE;
-  }
-
-  gboolean ok = render_to_sink(chart, format, width, height, &sink, path, error);
-  if (ok && (fflush(sink.file) != 0 || g_fsync(fileno(sink.file)) != 0)) {
-    set_errno_error(error, errno, "write", path);
-    ok = FALSE;
-  }
-  if (fclose(sink.file) != 0 && ok) {
-    set_errno_error(error, errno, "write", path);
-    ok = FALSE;
-  }
-  if (ok && g_rename(tmp_path, path) != 0) {
-    set_errno_error(error, errno, "rename a temporary file onto", path);
-    ok = FALSE;
-  }
-  if (!ok)
-    g_unlink(tmp_path);
-  return ok;
+  /* GLib writes a temporary file beside the target, syncs and renames it,
+   * so readers never see half a chart; 0666 lets the umask apply. */
+  return g_file_set_contents_full(path, (const char *)bytes->data, (gssize)bytes->len,
+                                  G_FILE_SET_CONTENTS_CONSISTENT
+                                    | G_FILE_SET_CONTENTS_DURABLE,
+                                  0666, error);
 }
 
 gboolean
