@@ -80,6 +80,8 @@ typedef struct _ScBackend ScBackend;
 
 typedef struct {
   const char *name;
+  /* Backend memory is host memory: host data can be used in place. */
+  bool memory_is_host;
   void (*destroy)(ScBackend *be);
 
   /* Memory. alloc returns NULL when out of memory. */
@@ -130,6 +132,12 @@ typedef struct {
   void (*adam_update)(ScBackend *be, size_t n, float *params, const float *grads,
                       float *m, float *v, float lr_t, float beta1, float beta2,
                       float epsilon);
+
+  /* dst (n, row_bytes) = rows (count, row_bytes) at indices (n, backend
+   * memory); indices must be < count. Gathers batches from a data set kept
+   * on the backend. */
+  void (*gather_rows)(ScBackend *be, const void *rows, size_t row_bytes,
+                      const int32_t *indices, size_t n, void *dst);
 
   /* Augments a batch into out (batch, out_h, out_w, 3). */
   void (*augment)(ScBackend *be, const ScAugmentBatch *batch, float *out);

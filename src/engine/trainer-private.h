@@ -86,6 +86,15 @@ struct _ScTrainer {
   float *host_loss;
   float *dlogits;      /* (capacity, classes) */
   int32_t *host_labels, *dev_labels; /* (capacity) */
+  int32_t *dev_indices; /* (capacity) split indices on the backend */
+  /* Splits whose images are kept on the backend and gathered there: their
+   * images (count, h, w, c) in backend memory, either copied (owned) or, on
+   * a backend whose memory is the host's, the split's own block. */
+  struct {
+    const ScSplit *split;
+    guint8 *images;
+    gboolean owned;
+  } resident[3];
 
   ScTrainerCallback callback;
   gpointer user_data;

@@ -170,7 +170,64 @@ allocate_buffers(ScTrainer *t, GError **error)
          && (t->dfeat = sc_backend_alloc(be, cap * width * 4, "feature grads", error))
          && (t->loss = sc_backend_alloc(be, cap * 4, "losses", error))
          && (t->dlogits = sc_backend_alloc(be, cap * t->n_classes * 4, "logit grads", error))
-         && (t->dev_labels = sc_backend_alloc(be, cap * 4, "labels", error));
+         && (t->dev_labels = sc_backend_alloc(be, cap * 4, "labels", error))
+         && (t->dev_indices = sc_backend_alloc(be, cap * 4, "batch indices", error));
+}
+
+/* Images of split packed (count, h, w, c) into backend memory dst, a chunk
+ * at a time through the host batch buffer (the split may be transposed on
+ * access, as STL-10 is). */
+static void
+upload_split(ScTrainer *t, const ScSplit *split, guint8 *dst)
+{
+  size_t count = sc_split_count(split);
+  const guint8 *block = sc_split_peek_hwc(split);
+  if (block != NULL) {
+    t->be->ops->upload(t->be, dst, block, count * t->image_bytes);
+    return;
+  }
+  size_t chunk = t->capacity;
+  for (size_t first = 0; first < count; first += chunk) {
+    size_t n = MIN(chunk, count - first);
+    for (size_t i = 0; i < n; i++)
+      t->indices[i] = (int32_t)(first + i);
+    sc_split_gather(split, t->indices, n, t->host_images);
+    t->be->ops->upload(t->be, dst + first * t->image_bytes, t->host_images,
+                       n * t->image_bytes);
+  }
+}
+
+/* Keeps the data set's splits on the backend, so a batch is gathered there
+ * instead of on the host and uploaded each step. A split that does not fit
+ * stays on the host; so does one a host-memory backend cannot use in place
+ * (copying it would only double the memory). */
+static void
+make_splits_resident(ScTrainer *t)
+{
+  ScBackend *be = t->be;
+  const ScSplit *splits[3] = { t->data->train, t->data->test, t->data->unlabeled };
+  if (be->ops->gather_rows == NULL)
+    return;
+  for (int i = 0; i < 3; i++) {
+    const ScSplit *split = splits[i];
+    if (split == NULL || sc_split_count(split) == 0)
+      continue;
+    if (be->ops->memory_is_host) {
+      t->resident[i].images = (guint8 *)sc_split_peek_hwc(split);
+      t->resident[i].split = t->resident[i].images != NULL ? split : NULL;
+      continue;
+    }
+    guint8 *images = be->ops->alloc(be, sc_split_count(split) * t->image_bytes);
+    if (images == NULL) {
+      g_debug("%s split stays on the host: no backend memory for %zu images",
+              sc_split_name(split), sc_split_count(split));
+      continue;
+    }
+    upload_split(t, split, images);
+    t->resident[i].split = split;
+    t->resident[i].images = images;
+    t->resident[i].owned = TRUE;
+  }
 }
 
 /* Bytes a training step needs, roughly: the views (capacity, S, S, 3) and,
@@ -276,6 +333,7 @@ sc_trainer_new(const ScTrainConfig *config, const char *resume_path, GError **er
       || !sc_batch_plan_init(&t->batches, t->plan, t->config.batch_size, error)
       || !check_memory(t, error) || !build_models(t, error) || !allocate_buffers(t, error))
     goto fail;
+  make_splits_resident(t);
   if (resume != NULL && !sc_trainer_check_data(t, resume, resume_file, error))
     goto fail;
   if (resume != NULL && !sc_trainer_restore(t, resume, resume_file, error))
@@ -312,6 +370,10 @@ sc_trainer_free(ScTrainer *t)
     backend_free(t, t->loss);
     backend_free(t, t->dlogits);
     backend_free(t, t->dev_labels);
+    backend_free(t, t->dev_indices);
+    for (int i = 0; i < 3; i++)
+      if (t->resident[i].owned)
+        backend_free(t, t->resident[i].images);
   }
   g_free(t->indices);
   g_free(t->host_images);
@@ -435,18 +497,24 @@ wait_while_paused(ScTrainer *t)
 
 /* ---- Batches ---- */
 
-/* Gathers n images of split (t->indices) into the host batch at `first`. */
+/* Gathers n images of split (at indices) into the backend batch at
+ * `first`: on the backend when the split is kept there, else on the host
+ * and uploaded. */
 static void
 gather(ScTrainer *t, const ScSplit *split, const int32_t *indices, size_t n, size_t first)
 {
-  sc_split_gather(split, indices, n, t->host_images + first * t->image_bytes);
-}
-
-static void
-upload_images(ScTrainer *t, size_t n)
-{
-  /* TODO: gather on the device once data sets live on the backend. */
-  t->be->ops->upload(t->be, t->dev_images, t->host_images, n * t->image_bytes);
+  ScBackend *be = t->be;
+  for (int i = 0; i < 3; i++) {
+    if (t->resident[i].split == split) {
+      be->ops->upload(be, t->dev_indices + first, indices, n * sizeof(int32_t));
+      be->ops->gather_rows(be, t->resident[i].images, t->image_bytes, t->dev_indices + first,
+                           n, t->dev_images + first * t->image_bytes);
+      return;
+    }
+  }
+  guint8 *host = t->host_images + first * t->image_bytes;
+  sc_split_gather(split, indices, n, host);
+  be->ops->upload(be, t->dev_images + first * t->image_bytes, host, n * t->image_bytes);
 }
 
 /* Labels of n images of split into host_labels and the backend. */
@@ -483,7 +551,6 @@ sc_trainer_encode_plain(ScTrainer *t, ScNet *encoder, const ScSplit *split,
 {
   g_return_val_if_fail(n > 0 && n <= (size_t)t->capacity, NULL);
   gather(t, split, indices, n, 0);
-  upload_images(t, n);
   augment(t, 0, (int)n, NULL, 0, 0, 0, t->views);
   return sc_net_forward(encoder, t->views, (int)n);
 }
@@ -600,7 +667,6 @@ supervised_step(ScTrainer *t, ScTrainerModel *m, const Position *at, Meters *met
   size_t n = sc_batch_plan_batch(bp, SC_STREAM_LABELED, at->epoch, at->step, t->indices);
   const ScSplit *split = sc_batch_plan_split(bp, SC_STREAM_LABELED);
   gather(t, split, t->indices, n, 0);
-  upload_images(t, n);
   load_labels(t, split, t->indices, n);
   augment(t, 0, (int)n, &t->config.weak, SC_RNG_AUG_WEAK, at->epoch, at->step, t->views);
   return classify_step(t, m, t->views, (int)n, meters, at, step_loss, error);
@@ -626,7 +692,6 @@ pretrain_step(ScTrainer *t, const Position *at, Meters *meters, double *step_los
   gather(t, labeled, t->indices, nl, nu);
   load_labels(t, labeled, t->indices, nl);
   const size_t b = nu + nl;
-  upload_images(t, b);
 
   /* Two independent strong views: views (2B, S, S, 3), view 1 then view 2;
    * one pass of the encoder and head over both. */

@@ -171,8 +171,18 @@ cpu_augment(ScBackend *be, const ScAugmentBatch *batch, float *out)
   sc_augment_batch_cpu(batch, out);
 }
 
+static void
+cpu_gather_rows(ScBackend *be, const void *rows, size_t row_bytes, const int32_t *indices,
+                size_t n, void *dst)
+{
+  for (size_t i = 0; i < n; i++)
+    memcpy((char *)dst + i * row_bytes, (const char *)rows + (size_t)indices[i] * row_bytes,
+           row_bytes);
+}
+
 static const ScBackendOps cpu_ops = {
   .name = "cpu",
+  .memory_is_host = true,
   .destroy = cpu_destroy,
   .alloc = cpu_alloc,
   .free = cpu_free,
@@ -192,6 +202,7 @@ static const ScBackendOps cpu_ops = {
   .softmax_xent = sc_cpu_softmax_xent,
   .ntxent = sc_cpu_ntxent,
   .adam_update = cpu_adam_update,
+  .gather_rows = cpu_gather_rows,
   .augment = cpu_augment,
 };
 
