@@ -468,6 +468,16 @@ cuda_destroy(ScBackend *be)
   g_free(cuda);
 }
 
+static void
+cuda_gather_rows(ScBackend *be, const void *rows, size_t row_bytes, const int32_t *indices,
+                 size_t n, void *dst)
+{
+  ScCudaBackend *cuda = sc_cuda_backend(be);
+  if (n > 0 && row_bytes > 0)
+    sc_cuda_check(cuda, sc_cuda_gather_rows(cuda->stream, rows, row_bytes, indices, n, dst),
+                  "gather_rows");
+}
+
 static const ScBackendOps cuda_ops = {
   .name = "cuda",
   .destroy = cuda_destroy,
@@ -488,6 +498,7 @@ static const ScBackendOps cuda_ops = {
   .softmax_xent = cuda_softmax_xent,
   .ntxent = cuda_ntxent,
   .adam_update = cuda_adam_update,
+  .gather_rows = cuda_gather_rows,
   .augment = cuda_augment,
 };
 

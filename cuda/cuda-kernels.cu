@@ -222,6 +222,42 @@ sc_cuda_crop_nhwc(cudaStream_t s, int n, int h, int w, int c, int top, int botto
   return cudaGetLastError();
 }
 
+// ---- Gathering rows of a data set ----
+
+// One thread per T-sized unit of the output, grid-stride.
+template <typename T>
+__global__ void
+gather_rows_kernel(const T *rows, size_t row_units, const int32_t *indices, size_t n, T *dst)
+{
+  size_t total = n * row_units;
+  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (size_t)gridDim.x * blockDim.x) {
+    size_t r = i / row_units, u = i - r * row_units;
+    dst[i] = rows[(size_t)indices[r] * row_units + u];
+  }
+}
+
+extern "C" cudaError_t
+sc_cuda_gather_rows(cudaStream_t s, const void *rows, size_t row_bytes, const int32_t *indices,
+                    size_t n, void *dst)
+{
+  // The widest copy that keeps every row aligned (device buffers are
+  // 256-byte aligned, so rows are whenever row_bytes is).
+  unsigned grid = blocks_for(n * row_bytes / 4 + 1, 256);
+  if (grid > 8192)
+    grid = 8192;
+  if (row_bytes % 16 == 0)
+    gather_rows_kernel<uint4><<<grid, 256, 0, s>>>((const uint4 *)rows, row_bytes / 16,
+                                                   indices, n, (uint4 *)dst);
+  else if (row_bytes % 4 == 0)
+    gather_rows_kernel<uint32_t><<<grid, 256, 0, s>>>((const uint32_t *)rows, row_bytes / 4,
+                                                      indices, n, (uint32_t *)dst);
+  else
+    gather_rows_kernel<uint8_t><<<grid, 256, 0, s>>>((const uint8_t *)rows, row_bytes,
+                                                     indices, n, (uint8_t *)dst);
+  return cudaGetLastError();
+}
+
 // ---- Reductions inside a warp or a block ----
 
 // The first index wins ties, as argmax does; an empty lane holds (-inf, -1).

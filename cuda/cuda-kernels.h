@@ -45,6 +45,11 @@ cudaError_t sc_cuda_pad_nhwc(cudaStream_t s, int n, int h, int w, int c, int top
 cudaError_t sc_cuda_crop_nhwc(cudaStream_t s, int n, int h, int w, int c, int top,
                               int bottom, int left, int right, const float *src, float *dst);
 
+/* dst (n, row_bytes) = rows at indices (n); a batch gathered from a data
+ * set kept on the device. */
+cudaError_t sc_cuda_gather_rows(cudaStream_t s, const void *rows, size_t row_bytes,
+                                const int32_t *indices, size_t n, void *dst);
+
 /* ---- Losses (cuda-kernels.cu) ---- */
 
 /* Sparse softmax cross-entropy of logits (n, k) with labels (n); loss (n)

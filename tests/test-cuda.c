@@ -123,6 +123,42 @@ test_memory(void)
   g_assert_true(gpu->ops->sync(gpu, NULL));
 }
 
+/* Rows gathered on the device equal the CPU's, for row sizes that take
+ * each copy width (16, 4 and 1 bytes) and indices that repeat. */
+static void
+test_gather_rows(void)
+{
+  GRand *rand = g_rand_new_with_seed(5);
+  const size_t row_sizes[] = { 1, 3, 17, 784, 3072, 27648 };
+  const size_t count = 37, n = 53;
+  for (size_t s = 0; s < G_N_ELEMENTS(row_sizes); s++) {
+    size_t row = row_sizes[s];
+    g_autofree uint8_t *rows = g_malloc(count * row), *got = g_malloc(n * row);
+    g_autofree uint8_t *want = g_malloc(n * row);
+    g_autofree int32_t *indices = g_new(int32_t, n);
+    for (size_t i = 0; i < count * row; i++)
+      rows[i] = (uint8_t)g_rand_int(rand);
+    for (size_t i = 0; i < n; i++)
+      indices[i] = (int32_t)g_rand_int_range(rand, 0, (gint32)count);
+    indices[n - 1] = (int32_t)count - 1;
+    cpu->ops->gather_rows(cpu, rows, row, indices, n, want);
+    uint8_t *rows_d = gpu->ops->alloc(gpu, count * row), *out_d = gpu->ops->alloc(gpu, n * row);
+    int32_t *indices_d = gpu->ops->alloc(gpu, n * sizeof(int32_t));
+    gpu->ops->upload(gpu, rows_d, rows, count * row);
+    gpu->ops->upload(gpu, indices_d, indices, n * sizeof(int32_t));
+    gpu->ops->gather_rows(gpu, rows_d, row, indices_d, n, out_d);
+    gpu->ops->download(gpu, got, out_d, n * row);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(gpu->ops->sync(gpu, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, n * row, want, n * row);
+    gpu->ops->free(gpu, rows_d);
+    gpu->ops->free(gpu, out_d);
+    gpu->ops->free(gpu, indices_d);
+  }
+  g_rand_free(rand);
+}
+
 static void
 test_elementwise(void)
 {
@@ -684,12 +720,13 @@ test_steps(void)
 /* The trainer's three runs, two epochs each, on a tiny IDX data set with
  * each backend: the same history within tolerance. */
 static void
-run_tiny(const char *data, const char *backend, ScEpochMetrics hist[SC_N_RUNS][2])
+run_tiny(const char *data, ScDataFormat format, const char *backend,
+         ScEpochMetrics hist[SC_N_RUNS][2])
 {
   ScTrainConfig c;
   sc_train_config_init_default(&c);
   c.data_path = g_strdup(data);
-  c.format = SC_FORMAT_IDX;
+  c.format = format;
   c.labeled_per_class = 1;
   c.input_size = 32;
   c.width = 8;
@@ -725,17 +762,15 @@ assert_metric(const char *what, int run, int epoch, double got, double want, dou
             epoch + 1, what, got, want);
 }
 
+/* Both backends' histories on the data set in data. */
 static void
-test_tiny_run(void)
+compare_tiny_runs(const char *data, ScDataFormat format)
 {
-  g_autofree char *tmp = sc_test_mkdtemp();
-  g_autofree char *data = g_build_filename(tmp, "fashion", NULL);
-  fx_idx_folder(data, 40, 12, 28, 28, TRUE);
   ScEpochMetrics gpu_h[SC_N_RUNS][2], cpu_h[SC_N_RUNS][2];
   g_setenv("SC_CUDA_TF32", "0", TRUE); /* the trainer makes its own backend */
-  run_tiny(data, "cuda", gpu_h);
+  run_tiny(data, format, "cuda", gpu_h);
   g_unsetenv("SC_CUDA_TF32");
-  run_tiny(data, "cpu", cpu_h);
+  run_tiny(data, format, "cpu", cpu_h);
   const double loss_abs = 1e-4, loss_rel = 1e-3, acc_abs = 1.0 / 8 + 1e-9;
   for (int r = 0; r < SC_N_RUNS; r++)
     for (int e = 0; e < 2; e++) {
@@ -751,6 +786,28 @@ test_tiny_run(void)
       assert_metric("p_acc", r, e, g->p_acc, c->p_acc, acc_abs, 0);
       assert_metric("val_p_acc", r, e, g->val_p_acc, c->val_p_acc, acc_abs, 0);
     }
+}
+
+/* IDX: each split is one block, uploaded to the device at once. */
+static void
+test_tiny_run(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *data = g_build_filename(tmp, "fashion", NULL);
+  fx_idx_folder(data, 40, 12, 28, 28, TRUE);
+  compare_tiny_runs(data, SC_FORMAT_IDX);
+  sc_test_rmtree(tmp);
+}
+
+/* STL-10: splits transposed on access, uploaded a batch at a time, with
+ * an unlabeled split of their own. */
+static void
+test_tiny_run_stl10(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *data = g_build_filename(tmp, "stl10_binary", NULL);
+  fx_stl10_folder(data, 20, 10, 16);
+  compare_tiny_runs(data, SC_FORMAT_STL10);
   sc_test_rmtree(tmp);
 }
 
@@ -772,6 +829,7 @@ main(int argc, char **argv)
   g_assert_no_error(error);
 
   g_test_add_func("/cuda/memory", test_memory);
+  g_test_add_func("/cuda/gather-rows", test_gather_rows);
   g_test_add_func("/cuda/elementwise", test_elementwise);
   g_test_add_func("/cuda/adam", test_adam);
   g_test_add_func("/cuda/gemm", test_gemm);
@@ -783,6 +841,7 @@ main(int argc, char **argv)
   g_test_add_func("/cuda/augment", test_augment);
   g_test_add_func("/cuda/steps", test_steps);
   g_test_add_func("/cuda/tiny-run", test_tiny_run);
+  g_test_add_func("/cuda/tiny-run-stl10", test_tiny_run_stl10);
   int status = g_test_run();
   sc_backend_free(gpu);
   sc_backend_free(cpu);
