@@ -16,8 +16,8 @@
  *     augmented on the device (strong), the contrastive step, and the online
  *     probe on `labeled` weakly augmented images (encoder forward, Dense(10),
  *     cross-entropy, Adam on the probe). Validation is not part of it.
- *     Batches are consecutive slices of the data set (the trainer shuffles
- *     on the host and uploads each batch: not timed here).
+ *     Each step gathers its batch on the device from a shuffled order, as
+ *     the trainer does.
  *
  * One JSON line per case: seconds (median step, or the whole epoch), images
  * per second, and device memory: this backend's peak allocation and the
@@ -49,7 +49,9 @@ typedef struct {
   ScNet *probe;
   ScParams *probe_params;
   ScAdam *probe_adam;
-  uint8_t *images; /* (steps * B, 96, 96, 3) device */
+  uint8_t *images;  /* (steps * B, 96, 96, 3) device: the data set */
+  uint8_t *batch;   /* (B, 96, 96, 3) device: this step's images */
+  int32_t *indices; /* (B) device: their indices in the data set */
 } EpochBench;
 
 static void
@@ -57,6 +59,10 @@ epoch_bench_clear(EpochBench *b)
 {
   if (b->images != NULL)
     b->m.be->ops->free(b->m.be, b->images);
+  if (b->batch != NULL)
+    b->m.be->ops->free(b->m.be, b->batch);
+  if (b->indices != NULL)
+    b->m.be->ops->free(b->m.be, b->indices);
   sc_adam_free(b->probe_adam);
   sc_params_free(b->probe_params);
   sc_net_free(b->probe);
@@ -103,13 +109,12 @@ run_step_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GErro
   return ok;
 }
 
-/* The augmenter's arguments for `n` images of the data set from `first`. */
+/* The augmenter's arguments for the first `n` images of the step's batch. */
 static ScAugmentBatch
-views_of(const EpochBench *b, size_t first, int n, ScAugmentStrength s, uint32_t purpose,
-         uint32_t step)
+views_of(const EpochBench *b, int n, ScAugmentStrength s, uint32_t purpose, uint32_t step)
 {
   const int side = BENCH_SIDE;
-  return (ScAugmentBatch){ .images = b->images + first * side * side * 3, .batch = n,
+  return (ScAugmentBatch){ .images = b->batch, .batch = n,
                            .src_h = side, .src_w = side, .src_c = 3, .out_h = side,
                            .out_w = side, .training = true, .strength = s, .seed = 3,
                            .purpose = purpose, .epoch = 0, .step = step };
@@ -121,7 +126,7 @@ static gboolean
 probe_step(EpochBench *b, int labeled, uint32_t step, GError **error)
 {
   BenchModel *m = &b->m;
-  ScAugmentBatch v = views_of(b, 0, labeled, SC_AUGMENT_WEAK, SC_RNG_AUG_WEAK, step);
+  ScAugmentBatch v = views_of(b, labeled, SC_AUGMENT_WEAK, SC_RNG_AUG_WEAK, step);
   m->be->ops->augment(m->be, &v, m->x);
   const float *feat = sc_net_forward(m->encoder, m->x, labeled);
   const float *logits = sc_net_forward(b->probe, feat, labeled);
@@ -156,7 +161,9 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
   size_t n_images = (size_t)cfg->steps * batch, image = (size_t)BENCH_SIDE * BENCH_SIDE * 3;
   size_t batch_bytes = (size_t)batch * image;
   if (ok) {
-    ok = (b.images = sc_backend_alloc(be, n_images * image, "the data set", error)) != NULL;
+    ok = (b.images = sc_backend_alloc(be, n_images * image, "the data set", error)) != NULL
+         && (b.batch = sc_backend_alloc(be, batch_bytes, "a batch", error)) != NULL
+         && (b.indices = sc_backend_alloc(be, batch * sizeof(int32_t), "indices", error));
     if (ok) {
       g_autofree uint8_t *host = g_malloc(batch_bytes);
       ScRng rng;
@@ -169,6 +176,16 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
         be->ops->upload(be, b.images + s * batch_bytes, host, batch_bytes);
     }
   }
+  /* The epoch's order: a seeded shuffle, as the trainer draws on the host;
+   * each step uploads its indices and gathers its images on the device. */
+  g_autofree int32_t *order = g_new(int32_t, MAX(n_images, 1));
+  GRand *shuffle = g_rand_new_with_seed(11);
+  for (size_t i = 0; i < n_images; i++) {
+    size_t j = (size_t)g_rand_int_range(shuffle, 0, (gint32)(i + 1));
+    order[i] = order[j];
+    order[j] = (int32_t)i;
+  }
+  g_rand_free(shuffle);
   const size_t view_floats = (size_t)batch * image;
   gint64 t0 = 0;
   for (int s = -cfg->warmup; ok && s < cfg->steps; s++) {
@@ -177,10 +194,10 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
       t0 = g_get_monotonic_time();
     }
     uint32_t step = (uint32_t)MAX(s, 0);
-    ScAugmentBatch v1 = views_of(&b, step * (size_t)batch, batch, SC_AUGMENT_STRONG,
-                                 SC_RNG_AUG_VIEW1, step);
-    ScAugmentBatch v2 = views_of(&b, step * (size_t)batch, batch, SC_AUGMENT_STRONG,
-                                 SC_RNG_AUG_VIEW2, step);
+    be->ops->upload(be, b.indices, order + step * (size_t)batch, batch * sizeof(int32_t));
+    be->ops->gather_rows(be, b.images, image, b.indices, batch, b.batch);
+    ScAugmentBatch v1 = views_of(&b, batch, SC_AUGMENT_STRONG, SC_RNG_AUG_VIEW1, step);
+    ScAugmentBatch v2 = views_of(&b, batch, SC_AUGMENT_STRONG, SC_RNG_AUG_VIEW2, step);
     be->ops->augment(be, &v1, b.m.x);
     be->ops->augment(be, &v2, b.m.x + view_floats);
     ok = ok && bench_contrastive_step(&b.m, error)
