@@ -5,9 +5,11 @@
 
 #include <adwaita.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "simclr-studio-run-folders.h"
+#include "simclr-studio-screenshot.h"
 #include "simclr-studio-settings.h"
 #include "simclr-studio-window-private.h"
 #include "test-app-util.h"
@@ -278,6 +280,94 @@ test_fits_small_screen(Fixture *f, gconstpointer data)
   }
 }
 
+/* Run r's accuracy at epoch e of 10: the runs reach all four corners of the
+ * plot, so no corner is free for the legend. */
+static double
+corner_curve(int r, guint e)
+{
+  if (r == 0)
+    return (e - 1) / 9.0;
+  if (r == 1)
+    return 1.0 - (e - 1) / 9.0;
+  return e == 1 ? 0.0 : e == 2 ? 0.6 : 1.0;
+}
+
+static void
+save_screenshot(GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv("SC_TEST_SCREENSHOT_DIR");
+  if (dir == NULL)
+    return;
+  g_autofree char *file = g_strconcat(name, ".png", NULL);
+  g_autofree char *path = g_build_filename(dir, file, NULL);
+  g_autoptr(GError) error = NULL;
+  simclr_studio_save_widget_png(widget, path, &error);
+  g_assert_no_error(error);
+}
+
+/* At a small and a common screen size, the accuracy chart with the
+ * example's reference lines shows every measured point: the legend finds
+ * room where it hides none. */
+static void
+test_legend_leaves_points(Fixture *f, gconstpointer data)
+{
+  const int *size = data;
+  if (!have_default_data())
+    return;
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 10);
+  g_settings_set_boolean(f->settings, SC_KEY_SHOW_REFERENCE, TRUE);
+  f->window = simclr_studio_window_new(NULL, f->settings);
+  SimclrStudioWindow *w = f->window;
+  gtk_window_set_default_size(GTK_WINDOW(w), size[0], size[1]);
+  sc_app_test_show(GTK_WINDOW(w));
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  gtk_stack_set_visible_child_name(w->view_stack, "training");
+
+  ScChart *acc = simclr_studio_chart_view_get_chart(w->accuracy_chart);
+  ScChart *loss = simclr_studio_chart_view_get_chart(w->loss_chart);
+  g_assert_cmpuint(sc_chart_get_n_series(acc), ==, 2 * SC_N_RUNS);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    for (guint e = 1; e <= 10; e++) {
+      sc_chart_append(acc, r, e, corner_curve(r, e));
+      sc_chart_append(loss, r, e, 2.0 * (1.0 - corner_curve(r, e)));
+    }
+  }
+  simclr_studio_chart_view_changed(w->accuracy_chart);
+  simclr_studio_chart_view_changed(w->loss_chart);
+  sc_app_test_wait_frame(GTK_WIDGET(w));
+  g_autofree char *name = g_strdup_printf("legend-%dx%d", size[0], size[1]);
+  save_screenshot(GTK_WIDGET(w), name);
+
+  GtkWidget *view = GTK_WIDGET(w->accuracy_chart);
+  int width = gtk_widget_get_width(view), height = gtk_widget_get_height(view);
+  g_test_message("accuracy chart at %dx%d: %dx%d", size[0], size[1], width, height);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkTexture) texture = simclr_studio_render_widget(view, &error);
+  g_assert_no_error(error);
+  cairo_surface_t *pixels = sc_app_test_texture_surface(texture);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    for (guint e = 1; e <= 10; e++) {
+      double px, py;
+      sc_chart_map(acc, width, height, e, corner_curve(r, e), &px, &py);
+      guint32 found = sc_app_test_pixel(pixels, (int)floor(px), (int)floor(py));
+      /* The point shows a measured run's colour (runs may cross). */
+      gboolean measured = FALSE;
+      for (int c = 0; c < SC_N_RUNS; c++) {
+        double red, green, blue;
+        sc_chart_palette(c, &red, &green, &blue);
+        int dr = (int)((found >> 16) & 0xff) - (int)lround(red * 255);
+        int dg = (int)((found >> 8) & 0xff) - (int)lround(green * 255);
+        int db = (int)(found & 0xff) - (int)lround(blue * 255);
+        measured = measured || (abs(dr) <= 20 && abs(dg) <= 20 && abs(db) <= 20);
+      }
+      if (!measured)
+        g_error("run %d epoch %u at (%.1f, %.1f) of the %dx%d chart is covered: %06x", r, e,
+                px, py, width, height, found);
+    }
+  }
+  cairo_surface_destroy(pixels);
+}
+
 static void
 test_stop(Fixture *f, gconstpointer data)
 {
@@ -360,5 +450,10 @@ main(int argc, char *argv[])
              test_short_training, fixture_tear_down);
   g_test_add("/App/Window/pause-and-stop", Fixture, NULL, fixture_set_up, test_stop,
              fixture_tear_down);
+  static const int small_screen[2] = { 1024, 700 }, laptop_screen[2] = { 1366, 768 };
+  g_test_add("/App/Window/legend-leaves-points/1024x700", Fixture, small_screen,
+             fixture_set_up, test_legend_leaves_points, fixture_tear_down);
+  g_test_add("/App/Window/legend-leaves-points/1366x768", Fixture, laptop_screen,
+             fixture_set_up, test_legend_leaves_points, fixture_tear_down);
   return g_test_run();
 }

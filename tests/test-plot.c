@@ -617,6 +617,81 @@ test_render_three_series(void)
   cairo_surface_destroy(img.surface);
 }
 
+/* The app's accuracy chart in its narrow column: three measured runs that
+ * reach all four corners of the plot and three dashed reference lines, so
+ * no corner is free for the six-row legend. */
+static ScChart *
+crowded_chart(gboolean named)
+{
+  static const char *const names[6] = { "baseline", "pretraining (probe)", "finetuning",
+                                         "STL-10 example: baseline", "STL-10 example: probe",
+                                         "STL-10 example: finetune" };
+  static const double reference[3] = { 0.6005, 0.5624, 0.6699 };
+  ScChart *chart = sc_chart_new("Validation accuracy", "epoch", "accuracy");
+  sc_chart_set_percent(chart, TRUE);
+  sc_chart_set_y_from_zero(chart, TRUE);
+  sc_chart_set_x_extent(chart, 10);
+  for (guint s = 0; s < 6; s++) {
+    double r, g, b;
+    sc_chart_palette(s % 3, &r, &g, &b);
+    sc_chart_add_series(chart, named ? names[s] : NULL, r, g, b);
+  }
+  for (guint e = 1; e <= 10; e++) {
+    sc_chart_append(chart, 0, e, (e - 1) / 9.0);
+    sc_chart_append(chart, 1, e, 1.0 - (e - 1) / 9.0);
+    sc_chart_append(chart, 2, e, e == 1 ? 0.0 : e == 2 ? 0.6 : 1.0);
+  }
+  for (guint s = 3; s < 6; s++) {
+    double x[2] = { 1, 10 }, y[2] = { reference[s - 3], reference[s - 3] };
+    sc_chart_set_series_style(chart, s, SC_LINE_DASHED);
+    sc_chart_set_series_points(chart, s, x, y, 2);
+  }
+  return chart;
+}
+
+static void
+test_render_legend_never_hides_points(void)
+{
+  g_autoptr(ScChart) chart = crowded_chart(TRUE);
+  g_autoptr(ScChart) unnamed = crowded_chart(FALSE);
+  const int w = 285, h = 300;
+  ScImage img = render_png(chart, "legend-crowded.png", w, h);
+  ScImage bare = render_png(unnamed, "legend-crowded-unnamed.png", w, h);
+
+  /* Every measured point shows a measured curve's own colour, not the
+   * legend's pale box or text. */
+  for (guint s = 0; s < 3; s++) {
+    for (guint i = 0; i < sc_chart_get_n_points(chart, s); i++) {
+      double x = i + 1, y = s == 0 ? i / 9.0 : s == 1 ? 1.0 - i / 9.0
+                                   : i == 0 ? 0.0 : i == 1 ? 0.6 : 1.0;
+      double px, py, rgb[3];
+      sc_chart_map(chart, w, h, x, y, &px, &py);
+      pixel_rgb(&img, px, py, rgb);
+      gboolean measured = FALSE;
+      for (guint c = 0; c < 3; c++) {
+        double r, g, b;
+        sc_chart_palette(c, &r, &g, &b);
+        measured = measured || rgb_close(rgb, r, g, b, 0.08);
+      }
+      if (!measured)
+        g_error("series %u point %u at pixel (%.1f, %.1f) is covered: %.2f %.2f %.2f", s, i,
+                px, py, rgb[0], rgb[1], rgb[2]);
+    }
+  }
+
+  /* The legend is still drawn, outside the plot: the plot gave up room and
+   * there is more ink outside it than without a legend. */
+  ScRect area, bare_area;
+  sc_chart_get_layout(chart, w, h, &area, NULL, NULL);
+  sc_chart_get_layout(unnamed, w, h, &bare_area, NULL, NULL);
+  g_assert_cmpfloat(area.width * area.height, <, bare_area.width * bare_area.height * 0.9);
+  g_assert_cmpfloat(area.height, >=, h * 0.3);
+  int ay1 = (int)ceil(area.y + area.height) + 1;
+  g_assert_cmpuint(count_ink(&img, 0, ay1, w, h), >, count_ink(&bare, 0, ay1, w, h) + 300);
+  cairo_surface_destroy(img.surface);
+  cairo_surface_destroy(bare.surface);
+}
+
 static void
 test_render_constant_and_faint(void)
 {
@@ -813,6 +888,8 @@ main(int argc, char **argv)
   g_test_add_func("/Plot/Render/one-point", test_render_one_point);
   g_test_add_func("/Plot/Render/reference-only", test_render_reference_only);
   g_test_add_func("/Plot/Render/three-series", test_render_three_series);
+  g_test_add_func("/Plot/Render/legend-never-hides-points",
+                  test_render_legend_never_hides_points);
   g_test_add_func("/Plot/Render/constant", test_render_constant_and_faint);
   g_test_add_func("/Plot/Render/highlight", test_render_highlight);
   g_test_add_func("/Plot/Write/svg", test_svg);

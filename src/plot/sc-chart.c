@@ -53,6 +53,7 @@ typedef struct {
   double legend_swatch_px;
   double legend_gap_px;
   double legend_pad_px;
+  double legend_col_gap_px;
 } ScMetrics;
 
 /* Everything drawing places, computed from the data and the size alone. */
@@ -62,6 +63,9 @@ typedef struct {
   ScAxis x;      /* epochs */
   ScAxis y;      /* values */
   ScRect legend; /* the legend box; 0 wide when no series has a name */
+  guint legend_rows_per_col;
+  double legend_row_w; /* swatch, gap and the widest name */
+  double below; /* room under the x label that the legend takes */
 } ScLayout;
 
 static void
@@ -393,6 +397,7 @@ chart_metrics(double width, double height)
   m.legend_swatch_px = m.tick_px * 2.0;
   m.legend_gap_px = m.tick_px * 0.5;
   m.legend_pad_px = m.tick_px * 0.6;
+  m.legend_col_gap_px = m.tick_px * 1.2;
   return m;
 }
 
@@ -484,9 +489,10 @@ data_inside(const ScChart *chart, const ScLayout *l, const ScRect *r)
   return count;
 }
 
-/* Width and height of the legend box; 0 x 0 when no series has a name. */
-static void
-legend_size(const ScChart *chart, ScText *t, const ScMetrics *m, double *w, double *h)
+/* Rows of the legend (named series) and the width of one row's swatch,
+ * gap and name. */
+static guint
+legend_rows(const ScChart *chart, ScText *t, const ScMetrics *m, double *row_w)
 {
   double name_w = 0;
   guint rows = 0;
@@ -500,13 +506,47 @@ legend_size(const ScChart *chart, ScText *t, const ScMetrics *m, double *w, doub
     name_w = MAX(name_w, tw);
     rows++;
   }
-  *w = rows > 0 ? m->legend_pad_px * 2 + m->legend_swatch_px + m->legend_gap_px + name_w : 0;
-  *h = rows > 0 ? m->legend_pad_px * 2 + rows * m->legend_row_px : 0;
+  *row_w = m->legend_swatch_px + m->legend_gap_px + name_w;
+  return rows;
+}
+
+/* Width and height of a legend box of n rows set in columns of rows_per_col
+ * (column by column, so the runs and their references group). */
+static void
+legend_box_size(const ScMetrics *m, guint n, guint rows_per_col, double row_w, double *w,
+                double *h)
+{
+  guint cols = (n + rows_per_col - 1) / rows_per_col;
+  *w = m->legend_pad_px * 2 + cols * row_w + (cols - 1) * m->legend_col_gap_px;
+  *h = m->legend_pad_px * 2 + rows_per_col * m->legend_row_px;
+}
+
+/* Finite points of measured (solid) series inside r. */
+static guint
+measured_points_inside(const ScChart *chart, const ScLayout *l, const ScRect *r)
+{
+  guint count = 0;
+
+  for (guint s = 0; s < chart->series->len; s++) {
+    const ScSeries *series = chart_series(chart, s);
+    if (series->style == SC_LINE_DASHED)
+      continue;
+    for (guint i = 0; i < series->points->len; i++) {
+      const ScPoint *p = &g_array_index(series->points, ScPoint, i);
+      if (!point_is_finite(p))
+        continue;
+      double px, py;
+      map_point(&l->area, &l->x, &l->y, p->x, p->y, &px, &py);
+      count += px >= r->x && px <= r->x + r->width && py >= r->y && py <= r->y + r->height;
+    }
+  }
+  return count;
 }
 
 /* The corner of the plot area (top right first) where a w x h legend hides
- * the least of the curves; returns how much it hides. */
-static guint
+ * the least of the curves. Returns whether that corner may take it: it hides
+ * no measured point and at most a few samples of the lines. */
+static gboolean
 legend_best_corner(const ScChart *chart, const ScLayout *l, double w, double h, ScRect *box)
 {
   const ScRect *a = &l->area;
@@ -516,6 +556,7 @@ legend_best_corner(const ScChart *chart, const ScLayout *l, double w, double h, 
   const double corners[4][2] = { { right, top }, { right, bottom }, { left, top },
                                  { left, bottom } };
   guint best = G_MAXUINT;
+  ScRect best_grown = { 0, 0, 0, 0 };
 
   /* A curve grazing the box edge counts too: markers and lines have width. */
   double slack = l->m.marker_px + l->m.line_px;
@@ -525,10 +566,11 @@ legend_best_corner(const ScChart *chart, const ScLayout *l, double w, double h, 
     guint covered = data_inside(chart, l, &grown);
     if (covered < best) {
       best = covered;
+      best_grown = grown;
       *box = r;
     }
   }
-  return best;
+  return best <= LEGEND_HIDE_MAX && measured_points_inside(chart, l, &best_grown) == 0;
 }
 
 /* Plot area and x axis for given left and right margins. */
@@ -541,20 +583,19 @@ layout_columns(ScLayout *l, double width, double left, double right, ScRange xr)
   sc_axis_epochs(&l->x, xr.min, xr.max, x_target);
 }
 
-static void
-chart_layout_with_text(const ScChart *chart, ScText *t, double width, double height,
-                       ScLayout *l)
+/* Plot area and both axes, with `below` pixels kept under the x label;
+ * returns the left margin. */
+static double
+layout_plot(const ScChart *chart, ScText *t, double width, double height, double below,
+            ScRange xr, ScRange yr, ScLayout *l)
 {
   const ScMetrics *m = &l->m;
-  ScRange xr, yr;
-  chart_data_ranges(chart, &xr, &yr);
-  xr = chart_x_range(chart, xr);
-  yr = chart_y_range(chart, yr);
 
   /* Rows first: the y ticks depend on the plot height only. */
   double top = m->pad_px + (has_text(chart->title) ? m->title_px * 1.4 : m->font_px * 0.5);
   double bottom = m->pad_px + m->tick_px * 1.7
-                  + (has_text(chart->x_label) ? m->font_px * 1.5 : 0.0);
+                  + (has_text(chart->x_label) ? m->font_px * 1.5 : 0.0) + below;
+  l->below = below;
   l->area.y = top;
   l->area.height = MAX(height - top - bottom, 1.0);
   guint y_target = (guint)CLAMP(l->area.height / (m->tick_px * 4.0), 2.0, 10.0);
@@ -573,22 +614,70 @@ chart_layout_with_text(const ScChart *chart, ScText *t, double width, double hei
   /* Room for half of the last x label past the plot's right edge. */
   double right = m->pad_px + m->tick_px * 1.4;
   layout_columns(l, width, left, right, xr);
+  return left;
+}
 
-  /* The legend goes in the emptiest corner; if every corner would hide
-   * curves and there is room, it moves out to the right of the plot. */
-  double legend_w, legend_h;
-  legend_size(chart, t, m, &legend_w, &legend_h);
+/* The legend under the x label, in as many columns as the width holds;
+ * FALSE (layout untouched) when the plot left would be too low to read. */
+static gboolean
+layout_legend_below(const ScChart *chart, ScText *t, double width, double height, guint rows,
+                    double row_w, ScRange xr, ScRange yr, ScLayout *l)
+{
+  const ScMetrics *m = &l->m;
+  double room_w = width - 2 * m->pad_px - 2 * m->legend_pad_px + m->legend_col_gap_px;
+  guint cols = (guint)CLAMP(floor(room_w / (row_w + m->legend_col_gap_px)), 1.0, rows);
+  guint per_col = (rows + cols - 1) / cols;
+  double w, h;
+  legend_box_size(m, rows, per_col, row_w, &w, &h);
+
+  double gap = m->tick_px * 0.6;
+  ScLayout below = *l;
+  layout_plot(chart, t, width, height, h + gap, xr, yr, &below);
+  if (below.area.height < height * 0.3)
+    return FALSE;
+  *l = below;
+  l->legend_rows_per_col = per_col;
+  double x = l->area.x + (l->area.width - w) / 2;
+  l->legend = (ScRect){ CLAMP(x, m->pad_px, MAX(width - m->pad_px - w, m->pad_px)),
+                        height - m->pad_px - h, w, h };
+  return TRUE;
+}
+
+static void
+chart_layout_with_text(const ScChart *chart, ScText *t, double width, double height,
+                       ScLayout *l)
+{
+  const ScMetrics *m = &l->m;
+  ScRange xr, yr;
+  chart_data_ranges(chart, &xr, &yr);
+  xr = chart_x_range(chart, xr);
+  yr = chart_y_range(chart, yr);
+  double left = layout_plot(chart, t, width, height, 0.0, xr, yr, l);
+
+  /* The legend goes in the emptiest corner. If every corner would hide
+   * curves it moves out to the right of the plot when there is room, else
+   * under it: a legend never covers a measured point. */
   l->legend = (ScRect){ 0, 0, 0, 0 };
-  if (legend_w == 0)
+  double row_w;
+  guint rows = legend_rows(chart, t, m, &row_w);
+  if (rows == 0)
     return;
-  guint hidden = legend_best_corner(chart, l, legend_w, legend_h, &l->legend);
+  l->legend_rows_per_col = rows;
+  l->legend_row_w = row_w;
+  double legend_w, legend_h;
+  legend_box_size(m, rows, rows, row_w, &legend_w, &legend_h);
+  if (legend_best_corner(chart, l, legend_w, legend_h, &l->legend))
+    return;
   double outside_gap = m->tick_px * 1.2;
   double outside_right = m->pad_px + legend_w + outside_gap;
-  if (hidden > LEGEND_HIDE_MAX && width - left - outside_right >= width * 0.5) {
+  if (width - left - outside_right >= width * 0.5) {
     layout_columns(l, width, left, outside_right, xr);
     l->legend = (ScRect){ l->area.x + l->area.width + outside_gap, l->area.y, legend_w,
                           legend_h };
+    return;
   }
+  /* Too small for that too: the corner hiding least stays. */
+  layout_legend_below(chart, t, width, height, rows, row_w, xr, yr, l);
 }
 
 /* Text is measured on a scratch surface, so the layout (and hit-testing)
@@ -747,10 +836,11 @@ draw_grid_and_axes(const ScChart *chart, ScText *t, const ScMetrics *m, const Sc
 }
 
 static void
-draw_labels(const ScChart *chart, ScText *t, const ScMetrics *m, double width, double height,
-            const ScRect *area)
+draw_labels(const ScChart *chart, ScText *t, const ScLayout *l, double height)
 {
   cairo_t *cr = t->cr;
+  const ScMetrics *m = &l->m;
+  const ScRect *area = &l->area;
 
   cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
   if (has_text(chart->title))
@@ -760,7 +850,7 @@ draw_labels(const ScChart *chart, ScText *t, const ScMetrics *m, double width, d
   cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
   if (has_text(chart->x_label))
     text_draw(t, chart->x_label, m->font_px, TEXT_NORMAL, area->x + area->width / 2,
-              height - m->pad_px, 0.5, 1.0);
+              height - m->pad_px - l->below, 0.5, 1.0);
   if (has_text(chart->y_label)) {
     /* Rotated a quarter turn, reading upwards, centred on the plot. */
     cairo_save(cr);
@@ -846,13 +936,18 @@ draw_legend(const ScChart *chart, ScText *t, const ScLayout *l)
   cairo_set_line_width(cr, 1.0);
   cairo_stroke(cr);
 
-  double y = box->y + m->legend_pad_px + m->legend_row_px / 2;
-  double sx = box->x + m->legend_pad_px;
+  /* Column by column; every column is as wide as the widest row. */
   double dash[2] = { m->line_px * 3.0, m->line_px * 2.0 };
+  guint row = 0;
   for (guint s = 0; s < chart->series->len; s++) {
     const ScSeries *series = chart_series(chart, s);
     if (!has_text(series->name))
       continue;
+    guint col = row / l->legend_rows_per_col;
+    double y = box->y + m->legend_pad_px + m->legend_row_px / 2
+               + (row % l->legend_rows_per_col) * m->legend_row_px;
+    double sx = box->x + m->legend_pad_px + col * (l->legend_row_w + m->legend_col_gap_px);
+    row++;
     cairo_move_to(cr, sx, y);
     cairo_line_to(cr, sx + m->legend_swatch_px, y);
     set_series_source(cr, series);
@@ -863,7 +958,6 @@ draw_legend(const ScChart *chart, ScText *t, const ScLayout *l)
     cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
     text_draw(t, series->name, m->tick_px, TEXT_NORMAL,
               sx + m->legend_swatch_px + m->legend_gap_px, y, 0.0, 0.5);
-    y += m->legend_row_px;
   }
 }
 
@@ -953,7 +1047,7 @@ sc_chart_draw(const ScChart *chart, cairo_t *cr, double width, double height)
   ScText t;
   text_init(&t, cr);
   draw_grid_and_axes(chart, &t, m, area, &l.x, &l.y);
-  draw_labels(chart, &t, m, width, height, area);
+  draw_labels(chart, &t, &l, height);
 
   /* Curves clipped to the plot area, widened so edge markers stay round.
    * Faint reference curves first, so solid ones lie on top. */
