@@ -354,7 +354,8 @@ test_folder_one_class(void)
   sc_test_rmtree(tmp);
 }
 
-/* train/<class>/ and test/<class>/: the message says where images go. */
+/* train/<class>/ and test/<class>/: the message says where images go, with
+ * the format given and detected alike. */
 static void
 test_folder_nested_classes(void)
 {
@@ -365,10 +366,13 @@ test_folder_nested_classes(void)
       g_autofree char *p = g_strdup_printf("%s/%s/%d.png", tmp, names[k], i);
       fx_write_image(p, 8, 8, grey, FALSE);
     }
-  g_autoptr(GError) e = open_fails(tmp, SC_FORMAT_FOLDER);
-  fx_assert_error(e, SC_ERROR_FORMAT, "/train holds no images but sub-folders (a, ...)",
-                  "must hold its .png, .jpg or .jpeg images directly",
-                  "optional DATA/test/<class>/", NULL);
+  const ScDataFormat formats[] = { SC_FORMAT_FOLDER, SC_FORMAT_AUTO };
+  for (size_t f = 0; f < G_N_ELEMENTS(formats); f++) {
+    g_autoptr(GError) e = open_fails(tmp, formats[f]);
+    fx_assert_error(e, SC_ERROR_FORMAT, "/train holds no images but sub-folders (a, ...)",
+                    "must hold its .png, .jpg or .jpeg images directly",
+                    "optional DATA/test/<class>/", NULL);
+  }
   sc_test_rmtree(tmp);
 }
 

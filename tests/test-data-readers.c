@@ -383,10 +383,13 @@ test_detect_fails(void)
 {
   g_autofree char *tmp = sc_test_mkdtemp();
   fx_write_text(tmp, "readme.txt", "nothing here");
+  /* Folders without images one or two levels down are no image folder. */
+  fx_write_text(tmp, "train/a/notes.txt", "no images");
+  fx_write_text(tmp, "deep/a/b/0.png", "too deep to count");
   g_autoptr(GError) error = NULL;
   g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
   fx_assert_error(error, SC_ERROR_FORMAT, tmp, "train_X.bin", "data_batch_1.bin",
-                  "train-images-idx3-ubyte", "sub-folders", NULL);
+                  "train-images-idx3-ubyte", "sub-folders", "one per class", NULL);
   sc_test_rmtree(tmp);
 }
 

@@ -12,9 +12,20 @@ has_file(const char *dir, const char *a, const char *b)
   return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
-/* A non-hidden sub-folder holding at least one .png/.jpg/.jpeg file. */
 static gboolean
-has_image_subfolder(const char *dir)
+is_image_name(const char *name)
+{
+  const char *dot = strrchr(name, '.');
+  return name[0] != '.' && dot != NULL
+         && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".jpg") == 0
+             || g_ascii_strcasecmp(dot, ".jpeg") == 0);
+}
+
+/* A non-hidden sub-folder holding a .png/.jpg/.jpeg file directly or, with
+ * depth 2, in a sub-folder of its own (as train/<class>/): every layout
+ * the folder reader opens or explains. */
+static gboolean
+has_image_subfolder(const char *dir, int depth)
 {
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
   const char *name;
@@ -25,12 +36,11 @@ has_image_subfolder(const char *dir)
     g_autoptr(GDir) sd = g_dir_open(sub, 0, NULL);
     const char *file;
     while (sd != NULL && (file = g_dir_read_name(sd)) != NULL) {
-      const char *dot = strrchr(file, '.');
-      if (file[0] != '.' && dot != NULL
-          && (g_ascii_strcasecmp(dot, ".png") == 0 || g_ascii_strcasecmp(dot, ".jpg") == 0
-              || g_ascii_strcasecmp(dot, ".jpeg") == 0))
+      if (is_image_name(file))
         return TRUE;
     }
+    if (depth > 1 && has_image_subfolder(sub, depth - 1))
+      return TRUE;
   }
   return FALSE;
 }
@@ -47,7 +57,7 @@ detect(const char *dir, ScDataFormat *format, GError **error)
            || has_file(dir, "train-images-idx3-ubyte.gz", NULL)
            || has_file(dir, "train-images.idx3-ubyte", NULL))
     *format = SC_FORMAT_IDX;
-  else if (has_image_subfolder(dir))
+  else if (has_image_subfolder(dir, 2))
     *format = SC_FORMAT_FOLDER;
   else {
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
@@ -55,7 +65,7 @@ detect(const char *dir, ScDataFormat *format, GError **error)
                 "stl10_binary/train_X.bin (STL-10), data_batch_1.bin or "
                 "cifar-10-batches-bin/data_batch_1.bin (CIFAR-10), "
                 "train-images-idx3-ubyte[.gz] (IDX: MNIST, Fashion-MNIST) and sub-folders "
-                "of .png or .jpg images (folder)", dir);
+                "of .png or .jpg images, one per class (folder)", dir);
     return FALSE;
   }
   g_debug("%s: detected format %s", dir, sc_data_format_name(*format));
