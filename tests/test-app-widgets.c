@@ -1,11 +1,15 @@
 /* The application's widgets drawn for real: the chart view with edge-case
  * series, the value under the pointer, the augmentation preview, the
  * export of the curves, the settings' defaults against the engine's, and
- * the pruning of old run folders. */
+ * the pruning of old run folders (never one a training has locked). */
 #include <adwaita.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "simclr-studio-chart-view.h"
 #include "simclr-studio-export.h"
@@ -391,7 +395,7 @@ test_run_folders_pruned(void)
 
   g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(g_free);
   for (int i = 0; i < 3; i++) {
-    char *dir = simclr_studio_run_folder_new(root, 3, &error);
+    char *dir = simclr_studio_run_folder_new(root, 3, NULL, &error);
     g_assert_no_error(error);
     g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
     put_checkpoint(dir);
@@ -407,7 +411,7 @@ test_run_folders_pruned(void)
   g_assert_true(exists(root, "20200101-000000.txt"));
 
   /* One more: the first of the three goes, the newest stay. */
-  g_autofree char *last = simclr_studio_run_folder_new(root, 3, &error);
+  g_autofree char *last = simclr_studio_run_folder_new(root, 3, NULL, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(n_entries(root), ==, 3 + 2);
   g_assert_true(g_file_test(last, G_FILE_TEST_IS_DIR));
@@ -417,24 +421,115 @@ test_run_folders_pruned(void)
   /* Runs that failed before saving anything leave empty folders: each new
    * folder clears them, so they never push out a run that can resume. */
   for (int i = 0; i < 4; i++) {
-    g_autofree char *failed = simclr_studio_run_folder_new(root, 3, &error);
+    g_autofree char *failed = simclr_studio_run_folder_new(root, 3, NULL, &error);
     g_assert_no_error(error);
   }
   g_assert_cmpuint(n_entries(root), ==, 3 + 2);
   g_assert_true(g_file_test(last, G_FILE_TEST_IS_DIR));
   g_assert_true(g_file_test(made->pdata[2], G_FILE_TEST_IS_DIR));
-  g_autofree char *failed = simclr_studio_run_folder_new(root, 3, &error);
+  g_autofree char *failed = simclr_studio_run_folder_new(root, 3, NULL, &error);
   g_assert_no_error(error);
   put_checkpoint(failed);
 
   /* Keep 0 removes nothing. */
-  g_autofree char *extra = simclr_studio_run_folder_new(root, 0, &error);
+  g_autofree char *extra = simclr_studio_run_folder_new(root, 0, NULL, &error);
   g_assert_no_error(error);
   g_assert_cmpuint(n_entries(root), ==, 4 + 2);
 
   g_assert_true(simclr_studio_remove_tree(root, &error));
   g_assert_no_error(error);
   g_assert_false(g_file_test(root, G_FILE_TEST_EXISTS));
+}
+
+/* An open descriptor holding the lock on dir, as a training holds its run
+ * folder's. */
+static int
+lock_dir(const char *dir)
+{
+  int fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  g_assert_cmpint(fd, >=, 0);
+  g_assert_cmpint(flock(fd, LOCK_EX | LOCK_NB), ==, 0);
+  return fd;
+}
+
+/* A folder locked by a training that has written no checkpoint yet (of
+ * another window, or of another process) is never cleared; the new folder is
+ * locked until its descriptor closes. */
+static void
+test_run_folders_locked(void)
+{
+  g_autofree char *root = sc_test_mkdtemp();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *busy = g_build_filename(root, "20200101-000000", NULL);
+  g_autofree char *failed = g_build_filename(root, "20200101-000001", NULL);
+  g_autofree char *other = g_build_filename(root, "20200101-000002", NULL);
+  g_assert_cmpint(g_mkdir(busy, 0755), ==, 0);
+  g_assert_cmpint(g_mkdir(failed, 0755), ==, 0);
+  g_assert_cmpint(g_mkdir(other, 0755), ==, 0);
+  int busy_fd = lock_dir(busy);
+  g_assert_true(simclr_studio_run_folder_is_locked(busy));
+  g_assert_false(simclr_studio_run_folder_is_locked(failed));
+
+  /* Another process holds `other` until its stdin closes. */
+  g_autofree char *flock_exe = g_find_program_in_path("flock");
+  GPid pid = 0;
+  int child_in = -1, child_out = -1;
+  if (flock_exe != NULL) {
+    const char *argv[] = { flock_exe, "-n", other, "-c", "echo locked; read line", NULL };
+    g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                           NULL, NULL, &pid, &child_in, &child_out, NULL,
+                                           &error));
+    g_assert_no_error(error);
+    char said[7] = { 0 };
+    g_assert_cmpint(read(child_out, said, 6), ==, 6);
+    g_assert_cmpstr(said, ==, "locked");
+    g_assert_true(simclr_studio_run_folder_is_locked(other));
+  } else {
+    g_test_message("flock(1) not found: the other process is left out");
+  }
+
+  int fd = -1;
+  g_autofree char *dir = simclr_studio_run_folder_new(root, 1, &fd, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(fd, >=, 0);
+  /* The empty unlocked folder went; the locked ones stay, uncounted. */
+  g_assert_false(g_file_test(failed, G_FILE_TEST_EXISTS));
+  g_assert_true(g_file_test(busy, G_FILE_TEST_IS_DIR));
+  g_assert_cmpint(g_file_test(other, G_FILE_TEST_IS_DIR), ==, flock_exe != NULL);
+  g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
+  g_assert_true(simclr_studio_run_folder_is_locked(dir));
+
+  /* A second folder while the first still trains: neither locked one goes,
+   * even with a checkpoint and keep 1. */
+  put_checkpoint(busy);
+  int fd2 = -1;
+  g_autofree char *dir2 = simclr_studio_run_folder_new(root, 1, &fd2, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(dir2, !=, dir);
+  g_assert_true(g_file_test(busy, G_FILE_TEST_IS_DIR));
+  g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
+
+  /* Once the trainings end, the folders are pruned as usual. */
+  close(fd);
+  close(busy_fd);
+  g_assert_false(simclr_studio_run_folder_is_locked(dir));
+  if (flock_exe != NULL) {
+    close(child_in);
+    close(child_out);
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    g_assert_false(simclr_studio_run_folder_is_locked(other));
+  }
+  g_autofree char *dir3 = simclr_studio_run_folder_new(root, 1, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_false(g_file_test(busy, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+  g_assert_false(g_file_test(other, G_FILE_TEST_EXISTS));
+  g_assert_true(g_file_test(dir2, G_FILE_TEST_IS_DIR));
+  g_assert_true(g_file_test(dir3, G_FILE_TEST_IS_DIR));
+  close(fd2);
+  sc_test_rmtree(root);
 }
 
 /* A root that cannot be created: the error names it. */
@@ -446,7 +541,7 @@ test_run_folders_error(void)
   g_assert_true(g_file_set_contents(file, "", 0, NULL));
   g_autofree char *below = g_build_filename(file, "runs", NULL);
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = simclr_studio_run_folder_new(below, 5, &error);
+  g_autofree char *dir = simclr_studio_run_folder_new(below, 5, NULL, &error);
   g_assert_null(dir);
   g_assert_nonnull(error);
   g_assert_nonnull(strstr(error->message, below));
@@ -466,5 +561,6 @@ main(int argc, char *argv[])
   g_test_add_func("/App/Settings/defaults-match-engine", test_settings_defaults_match_engine);
   g_test_add_func("/App/RunFolders/pruned", test_run_folders_pruned);
   g_test_add_func("/App/RunFolders/error", test_run_folders_error);
+  g_test_add_func("/App/RunFolders/locked", test_run_folders_locked);
   return g_test_run();
 }

@@ -378,6 +378,8 @@ test_stop(Fixture *f, gconstpointer data)
   SimclrStudioWindow *w = open_window(f);
   g_autoptr(GError) error = NULL;
   g_assert_true(simclr_studio_window_start_training(w, &error));
+  /* No other window or process may clear the run folder while it trains. */
+  g_assert_true(simclr_studio_run_folder_is_locked(w->checkpoint_dir));
   g_action_group_activate_action(G_ACTION_GROUP(w), "pause", NULL);
   g_assert_true(simclr_studio_runner_get_paused(w->runner));
   g_action_group_activate_action(G_ACTION_GROUP(w), "stop", NULL);
@@ -386,6 +388,7 @@ test_stop(Fixture *f, gconstpointer data)
   /* Paused, then stopped: the worker wakes and ends within a step. */
   g_assert_cmpfloat((g_get_monotonic_time() - t0) / 1e6, <, 30.0);
   g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Stopped");
+  g_assert_false(simclr_studio_run_folder_is_locked(w->checkpoint_dir));
   g_assert_cmpuint(n_points(w->accuracy_chart, SC_RUN_BASELINE), <, 50);
   g_assert_false(simclr_studio_runner_get_paused(w->runner));
 }

@@ -4,9 +4,12 @@
 #include "simclr-studio-run-folders.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 /* "20261204-073000" (15 characters), optionally followed by "-N". */
 static gboolean
@@ -66,6 +69,36 @@ simclr_studio_remove_tree(const char *path, GError **error)
   return TRUE;
 }
 
+/* Opens the folder PATH and locks it without waiting, as simclr-train locks
+ * its --out folder: the lock belongs to this open file, so another window or
+ * process finds it held. Returns the descriptor, or -1 with errno set
+ * (EWOULDBLOCK: someone holds the lock). */
+static int
+lock_folder(const char *path)
+{
+  int fd = g_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int saved_errno = errno;
+    close(fd);
+    errno = saved_errno;
+    return -1;
+  }
+  return fd;
+}
+
+gboolean
+simclr_studio_run_folder_is_locked(const char *path)
+{
+  g_return_val_if_fail(path != NULL, FALSE);
+  int fd = lock_folder(path);
+  if (fd < 0)
+    return errno == EWOULDBLOCK;
+  close(fd);
+  return FALSE;
+}
+
 static gboolean
 holds_checkpoint(const char *root, const char *name)
 {
@@ -73,20 +106,33 @@ holds_checkpoint(const char *root, const char *name)
   return g_file_test(path, G_FILE_TEST_IS_REGULAR);
 }
 
+/* Removes a run folder unless a training holds its lock; the lock is held
+ * while removing, so no training can start writing into it meanwhile. */
 static void
 remove_logged(const char *root, const char *name)
 {
   g_autofree char *path = g_build_filename(root, name, NULL);
+  int fd = lock_folder(path);
+  if (fd < 0) {
+    if (errno == EWOULDBLOCK)
+      g_debug("%s: a training holds it, kept", path);
+    else
+      g_warning("Failed to lock the old run folder %s: %s", path, g_strerror(errno));
+    return;
+  }
   g_autoptr(GError) error = NULL;
   if (!simclr_studio_remove_tree(path, &error))
     g_warning("Failed to remove an old run folder: %s", error->message);
+  close(fd);
 }
 
 /* Removes the older run folders of ROOT that hold no checkpoint (runs that
  * failed or stopped before their first epoch ended: nothing to resume), then
  * the oldest ones until at most KEEP remain, the new folder CURRENT
- * included. Only names that look like run folders are touched; failures are
- * logged, not fatal: a training must not fail because an old folder stayed. */
+ * included. A folder locked by a training (of another window or process,
+ * perhaps before its first checkpoint) is neither removed nor counted. Only
+ * names that look like run folders are touched; failures are logged, not
+ * fatal: a training must not fail because an old folder stayed. */
 static void
 prune_run_folders(const char *root, const char *current, guint keep)
 {
@@ -101,7 +147,7 @@ prune_run_folders(const char *root, const char *current, guint keep)
       continue;
     /* The new folder is never a candidate: within one second it may reuse
      * the name of a folder just removed and so sort as the oldest. */
-    if (strcmp(name, current) == 0)
+    if (strcmp(name, current) == 0 || simclr_studio_run_folder_is_locked(path))
       continue;
     if (!holds_checkpoint(root, name))
       remove_logged(root, name);
@@ -113,11 +159,8 @@ prune_run_folders(const char *root, const char *current, guint keep)
     remove_logged(root, names->pdata[i]);
 }
 
-/* Creates ROOT/STAMP (STAMP-2, -3... when a folder of that second exists),
- * then keeps only the newest KEEP run folders of ROOT that hold a
- * checkpoint, the new one included; KEEP 0 keeps them all. */
 char *
-simclr_studio_run_folder_new(const char *root, guint keep, GError **error)
+simclr_studio_run_folder_new(const char *root, guint keep, int *lock_fd, GError **error)
 {
   g_return_val_if_fail(root != NULL, NULL);
   if (g_mkdir_with_parents(root, 0755) != 0) {
@@ -130,17 +173,22 @@ simclr_studio_run_folder_new(const char *root, guint keep, GError **error)
   g_autoptr(GDateTime) now = g_date_time_new_now_local();
   g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
   g_autofree char *dir = NULL;
+  int fd = -1;
   for (int n = 1;; n++) {
     g_autofree char *name = n == 1 ? g_strdup(stamp) : g_strdup_printf("%s-%d", stamp, n);
     g_free(dir);
     dir = g_build_filename(root, name, NULL);
-    if (g_mkdir(dir, 0755) == 0)
+    gboolean made = g_mkdir(dir, 0755) == 0;
+    if (made && (fd = lock_folder(dir)) >= 0)
       break;
-    if (errno != EEXIST || n == 1000) {
+    /* Taken: the name exists, or another instance pruning removed or locked
+     * the new, still empty folder before this one locked it. */
+    gboolean taken = made ? errno == ENOENT || errno == EWOULDBLOCK : errno == EEXIST;
+    if (!taken || n == 1000) {
       int saved_errno = errno;
       g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
-                  "Could not create the checkpoint folder %s: %s", dir,
-                  g_strerror(saved_errno));
+                  "Could not %s the checkpoint folder %s: %s", made ? "lock" : "create",
+                  dir, g_strerror(saved_errno));
       return NULL;
     }
   }
@@ -148,5 +196,9 @@ simclr_studio_run_folder_new(const char *root, guint keep, GError **error)
     g_autofree char *current = g_path_get_basename(dir);
     prune_run_folders(root, current, keep);
   }
+  if (lock_fd != NULL)
+    *lock_fd = fd;
+  else
+    close(fd);
   return g_steal_pointer(&dir);
 }

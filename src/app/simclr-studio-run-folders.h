@@ -11,7 +11,16 @@ G_BEGIN_DECLS
 #define SIMCLR_STUDIO_RUNS_KEPT 5
 
 char *simclr_studio_runs_root_dup(void);
-char *simclr_studio_run_folder_new(const char *root, guint keep, GError **error);
+/* Creates ROOT/STAMP (STAMP-2, -3... when a folder of that second exists)
+ * and locks it, then keeps only the newest KEEP run folders of ROOT that
+ * hold a checkpoint, the new one included; KEEP 0 keeps them all. Folders
+ * another training has locked are never removed. *lock_fd gets the
+ * descriptor that holds the new folder's lock (close it once the training
+ * ends); with lock_fd NULL the folder is left unlocked. */
+char *simclr_studio_run_folder_new(const char *root, guint keep, int *lock_fd,
+                                   GError **error);
+/* TRUE while a training (of any window or process) holds the folder's lock. */
+gboolean simclr_studio_run_folder_is_locked(const char *path);
 gboolean simclr_studio_remove_tree(const char *path, GError **error);
 
 G_END_DECLS

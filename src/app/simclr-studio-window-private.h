@@ -49,6 +49,7 @@ struct _SimclrStudioWindow {
   gint64 started_usec;
   char *checkpoint_path; /* last checkpoint written */
   char *checkpoint_dir;  /* the folder of the training shown */
+  int run_lock_fd;       /* holds checkpoint_dir's lock while training; -1 */
   char *runs_root;       /* where each training gets a run folder */
   guint runs_kept;       /* run folders kept in runs_root; 0: all */
   gboolean closing;      /* the window closes once the worker has stopped */

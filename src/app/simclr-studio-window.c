@@ -5,6 +5,7 @@
 #include "simclr-studio-window-private.h"
 
 #include <math.h>
+#include <unistd.h>
 
 #include "sc-error.h"
 #include "simclr-studio-run-folders.h"
@@ -325,6 +326,15 @@ lock_settings(SimclrStudioWindow *self, gboolean locked)
   gtk_widget_set_opacity(self->settings_box, locked ? 0.5 : 1.0);
 }
 
+/* Lets other windows and processes prune the run folder again. */
+static void
+release_run_folder(SimclrStudioWindow *self)
+{
+  if (self->run_lock_fd >= 0)
+    close(self->run_lock_fd);
+  self->run_lock_fd = -1;
+}
+
 static void
 runner_finished_cb(SimclrStudioWindow *self, const GError *error)
 {
@@ -334,6 +344,8 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
   g_autofree char *took = duration_text(seconds);
   gboolean completed = error == NULL;
   gboolean stopped = g_error_matches(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
+  /* The worker has ended: nothing writes into the run folder any more. */
+  release_run_folder(self);
 
   if (completed) {
     gtk_progress_bar_set_fraction(self->progress_bar, 1.0);
@@ -390,11 +402,18 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
   }
   ScTrainConfig config;
   simclr_studio_settings_get_config(self->settings, &config);
+  /* The folder stays locked while the worker writes into it, so that no
+   * other instance prunes it before its first checkpoint. */
+  int lock_fd = -1;
   g_autofree char *dir = simclr_studio_run_folder_new(self->runs_root, self->runs_kept,
-                                                      error);
+                                                      &lock_fd, error);
   gboolean ok = dir != NULL
                 && simclr_studio_runner_start(self->runner, &config, dir, error);
+  if (!ok && lock_fd >= 0)
+    close(lock_fd);
   if (ok) {
+    release_run_folder(self);
+    self->run_lock_fd = lock_fd;
     self->n_runs = 0;
     for (int r = 0; r < SC_N_RUNS; r++) {
       self->runs[r] = config.runs[r];
@@ -526,6 +545,7 @@ simclr_studio_window_dispose(GObject *object)
     simclr_studio_runner_shutdown(self->runner);
     g_clear_object(&self->runner);
   }
+  release_run_folder(self);
   g_clear_pointer(&self->stall_meter, simclr_studio_stall_meter_free);
   if (self->export_chooser != NULL)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->export_chooser));
@@ -616,6 +636,7 @@ static void
 simclr_studio_window_init(SimclrStudioWindow *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->run_lock_fd = -1;
   self->runs_root = simclr_studio_runs_root_dup();
   self->runs_kept = SIMCLR_STUDIO_RUNS_KEPT;
   for (int r = 0; r < SC_N_RUNS; r++)
