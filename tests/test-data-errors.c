@@ -354,25 +354,27 @@ test_folder_one_class(void)
   sc_test_rmtree(tmp);
 }
 
-/* train/<class>/ and test/<class>/: the message says where images go, with
- * the format given and detected alike. */
+/* Class folders nested deeper than train/<class>/: the folder reader says
+ * where images go; detection says what it looked for. */
 static void
 test_folder_nested_classes(void)
 {
   g_autofree char *tmp = sc_test_mkdtemp();
-  const char *names[] = { "train/a", "train/b", "test/a", "test/b" };
+  /* One level deeper than DATA/train/<class>/. */
+  const char *names[] = { "images/train/a", "images/train/b" };
   for (size_t k = 0; k < G_N_ELEMENTS(names); k++)
     for (int i = 0; i < 2; i++) {
       g_autofree char *p = g_strdup_printf("%s/%s/%d.png", tmp, names[k], i);
       fx_write_image(p, 8, 8, grey, FALSE);
     }
-  const ScDataFormat formats[] = { SC_FORMAT_FOLDER, SC_FORMAT_AUTO };
-  for (size_t f = 0; f < G_N_ELEMENTS(formats); f++) {
-    g_autoptr(GError) e = open_fails(tmp, formats[f]);
-    fx_assert_error(e, SC_ERROR_FORMAT, "/train holds no images but sub-folders (a, ...)",
-                    "must hold its .png, .jpg or .jpeg images directly",
-                    "optional DATA/test/<class>/", NULL);
-  }
+  g_autoptr(GError) e = open_fails(tmp, SC_FORMAT_FOLDER);
+  fx_assert_error(e, SC_ERROR_FORMAT, "/images holds no images but sub-folders (train, ...)",
+                  "must hold its .png, .jpg or .jpeg images directly",
+                  "DATA/train/<class>/*.png", "optional DATA/test/<class>/", NULL);
+  /* Detection looks one level down only, and says what it looked for. */
+  g_autoptr(GError) detect = open_fails(tmp, SC_FORMAT_AUTO);
+  fx_assert_error(detect, SC_ERROR_FORMAT, "Could not tell the data format",
+                  "one per class (folder)", NULL);
   sc_test_rmtree(tmp);
 }
 

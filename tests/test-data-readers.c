@@ -360,6 +360,46 @@ test_folder_test_dir(void)
   sc_test_rmtree(tmp);
 }
 
+/* DATA/train/<class>/ + DATA/test/<class>/ + DATA/unlabeled/: the classes
+ * are train/'s folders, a class may be missing from test/. */
+static void
+test_folder_train_dir(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  for (int i = 0; i < 4; i++) {
+    g_autofree char *a = g_strdup_printf("%s/train/cat/%d.png", tmp, i);
+    g_autofree char *b = g_strdup_printf("%s/train/dog/%d.png", tmp, i);
+    fx_write_image(a, 5, 5, colours[0], FALSE);
+    fx_write_image(b, 5, 5, colours[1], FALSE);
+  }
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *t = g_strdup_printf("%s/test/dog/%d.png", tmp, i);
+    g_autofree char *u = g_strdup_printf("%s/unlabeled/%d.png", tmp, i);
+    fx_write_image(t, 5, 5, colours[1], FALSE);
+    fx_write_image(u, 5, 5, colours[2], FALSE);
+  }
+  const ScDataFormat formats[] = { SC_FORMAT_AUTO, SC_FORMAT_FOLDER };
+  for (size_t f = 0; f < G_N_ELEMENTS(formats); f++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ScDataset) d = sc_dataset_open(tmp, formats[f], &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(d->format, ==, SC_FORMAT_FOLDER);
+    g_assert_cmpint(d->n_classes, ==, 2);
+    g_assert_cmpstr(d->class_names[0], ==, "cat");
+    g_assert_cmpstr(d->class_names[1], ==, "dog");
+    g_assert_cmpuint(sc_split_count(d->train), ==, 8);
+    g_assert_cmpuint(sc_split_count(d->test), ==, 2);
+    g_assert_cmpuint(sc_split_count(d->unlabeled), ==, 3 - 1);
+    for (size_t i = 0; i < 8; i++) {
+      int k = sc_split_labels(d->train)[i];
+      g_assert_cmpuint(sc_split_peek_hwc(d->train)[i * 75 + 1], ==, colours[k][1]);
+    }
+    for (size_t i = 0; i < 2; i++)
+      g_assert_cmpint(sc_split_labels(d->test)[i], ==, 1);
+  }
+  sc_test_rmtree(tmp);
+}
+
 static void
 test_format_names(void)
 {
@@ -470,6 +510,7 @@ main(int argc, char **argv)
   g_test_add_func("/Data/Split/gather", test_gather);
   g_test_add_func("/Data/Folder/holdout", test_folder);
   g_test_add_func("/Data/Folder/test-dir", test_folder_test_dir);
+  g_test_add_func("/Data/Folder/train-dir", test_folder_train_dir);
   g_test_add_func("/Data/Format/names", test_format_names);
   g_test_add_func("/Data/Format/detect-fails", test_detect_fails);
   g_test_add_func("/Data/FashionMNIST/real", test_real_fashion_mnist);

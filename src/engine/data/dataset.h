@@ -13,7 +13,8 @@
  *                   Fashion-MNIST's class names when the folder's name contains
  *                   "fashion", else "0".."9".
  *   Folder          one sub-folder of PNG/JPEG images per class (sorted names are
- *                   the class names), optional `unlabeled/` (no labels) and `test/`
+ *                   the class names), at the top or all under `train/`, optional
+ *                   `unlabeled/` (no labels) and `test/`
  *                   (holding class sub-folders). Without `test/`, 20% of each
  *                   class (at least one image of a class with two or more) is
  *                   held out as test with a fixed seed, so every run of the same

@@ -1,5 +1,5 @@
-/* A folder of images: one sub-folder per class, optional unlabeled/ and
- * test/ (see dataset.h). Decoded to HWC RGB in memory with gdk-pixbuf. */
+/* A folder of images: one sub-folder per class (at the top or under
+ * train/), optional unlabeled/ and test/ (see dataset.h). Decoded to HWC RGB in memory with gdk-pixbuf. */
 /* TODO: every image is decoded at open, one at a time; a large folder wants a
  * thread pool or decoding on access. */
 #include "readers.h"
@@ -12,6 +12,7 @@
 
 #define UNLABELED_DIR "unlabeled"
 #define TEST_DIR "test"
+#define TRAIN_DIR "train"
 #define HOLDOUT_PERCENT 20
 #define HOLDOUT_SEED 0x5eed     /* fixed: the test split belongs to the folder */
 #define HOLDOUT_RNG_STEP 1000   /* apart from split.c's choices */
@@ -97,8 +98,8 @@ add_folder(FileList *list, const char *dir, int32_t label, GError **error)
       g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
                   "The folder %s holds no images but sub-folders (%s, ...): each class "
                   "folder must hold its .png, .jpg or .jpeg images directly, as in "
-                  "DATA/<class>/*.png; test images may go in an optional DATA/test/<class>/ "
-                  "(else 20%% of each class is held out)", dir,
+                  "DATA/<class>/*.png or DATA/train/<class>/*.png; test images may go in an "
+                  "optional DATA/test/<class>/ (else 20%% of each class is held out)", dir,
                   (const char *)subdirs->pdata[0]);
     else
       g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
@@ -283,6 +284,27 @@ list_test(const char *test_dir, char **classes, FileList *test, GError **error)
   return TRUE;
 }
 
+/* Whether dir's only folders besides test/ and unlabeled/ are train/, as
+ * in DATA/train/<class>/ + DATA/test/<class>/: the classes are then train/'s
+ * sub-folders. */
+static gboolean
+has_train_folder(const char *dir, const GPtrArray *subdirs)
+{
+  gboolean train = FALSE;
+  for (guint i = 0; i < subdirs->len; i++) {
+    const char *name = subdirs->pdata[i];
+    if (strcmp(name, TRAIN_DIR) == 0)
+      train = TRUE;
+    else if (strcmp(name, UNLABELED_DIR) != 0 && strcmp(name, TEST_DIR) != 0)
+      return FALSE;
+  }
+  if (!train)
+    return FALSE;
+  g_autofree char *train_dir = g_build_filename(dir, TRAIN_DIR, NULL);
+  g_autoptr(GPtrArray) classes = list_entries(train_dir, TRUE, NULL);
+  return classes != NULL && classes->len > 0;
+}
+
 static gboolean
 list_files(const char *dir, ScDataset *d, FileList *train, FileList *test,
            FileList *unlabeled, GError **error)
@@ -290,10 +312,19 @@ list_files(const char *dir, ScDataset *d, FileList *train, FileList *test,
   g_autoptr(GPtrArray) subdirs = list_entries(dir, TRUE, error);
   if (subdirs == NULL)
     return FALSE;
+  gboolean in_train = has_train_folder(dir, subdirs);
+  g_autofree char *class_root = in_train ? g_build_filename(dir, TRAIN_DIR, NULL)
+                                         : g_strdup(dir);
+  if (in_train) {
+    g_ptr_array_unref(subdirs);
+    if ((subdirs = list_entries(class_root, TRUE, error)) == NULL)
+      return FALSE;
+  }
   GPtrArray *classes = g_ptr_array_new();
   for (guint i = 0; i < subdirs->len; i++) {
     const char *name = subdirs->pdata[i];
-    if (strcmp(name, UNLABELED_DIR) != 0 && strcmp(name, TEST_DIR) != 0)
+    /* At the top, test/ and unlabeled/ are not classes; under train/ all are. */
+    if (in_train || (strcmp(name, UNLABELED_DIR) != 0 && strcmp(name, TEST_DIR) != 0))
       g_ptr_array_add(classes, g_strdup(name));
   }
   d->n_classes = classes->len;
@@ -306,7 +337,7 @@ list_files(const char *dir, ScDataset *d, FileList *train, FileList *test,
     return FALSE;
   }
   for (int k = 0; k < d->n_classes; k++) {
-    g_autofree char *sub = g_build_filename(dir, d->class_names[k], NULL);
+    g_autofree char *sub = g_build_filename(class_root, d->class_names[k], NULL);
     if (!add_folder(train, sub, k, error))
       return FALSE;
   }
