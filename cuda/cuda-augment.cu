@@ -2,6 +2,7 @@
 // arithmetic as src/engine/augment.c (see augment-pixel.h), one thread per
 // image for the draws and one per output pixel for each raster.
 #include "augment-pixel.h"
+#include "launch.h"
 
 static inline unsigned
 blocks_for(size_t n, unsigned threads)
@@ -98,16 +99,16 @@ sc_cuda_augment(cudaStream_t s, const ScCudaAugmentArgs *a, const uint8_t *image
   size_t n_px = (size_t)a->batch * a->out_h * a->out_w;
 
   if (!a->training) {
-    base_kernel<<<blocks_for(n_px, 256), 256, 0, s>>>(*a, images, NULL, out, true);
+    SC_LAUNCH(base_kernel, blocks_for(n_px, 256), 256, 0, s)(*a, images, NULL, out, true);
     return cudaGetLastError();
   }
   // zf and hf as sc_augment_draw computes them, on the host in float32.
   const float zf = 1.0f - sqrtf(a->min_area);
   const float hf = 0.5f * zf;
-  draw_kernel<<<blocks_for((size_t)a->batch, 128), 128, 0, s>>>(*a, zf, hf, params);
-  base_kernel<<<blocks_for(n_px, 256), 256, 0, s>>>(*a, images, params, base, false);
-  translate_kernel<<<blocks_for(n_px, 256), 256, 0, s>>>(*a, params, base, warp);
-  zoom_colour_kernel<<<blocks_for(n_px, 256), 256, 0, s>>>(*a, params, warp, out);
+  SC_LAUNCH(draw_kernel, blocks_for((size_t)a->batch, 128), 128, 0, s)(*a, zf, hf, params);
+  SC_LAUNCH(base_kernel, blocks_for(n_px, 256), 256, 0, s)(*a, images, params, base, false);
+  SC_LAUNCH(translate_kernel, blocks_for(n_px, 256), 256, 0, s)(*a, params, base, warp);
+  SC_LAUNCH(zoom_colour_kernel, blocks_for(n_px, 256), 256, 0, s)(*a, params, warp, out);
   return cudaGetLastError();
 }
 
@@ -130,7 +131,7 @@ sc_cuda_philox_uniforms(cudaStream_t s, uint64_t seed, uint32_t purpose, uint32_
 {
   if (n <= 0)
     return cudaSuccess;
-  philox_uniforms_kernel<<<blocks_for((size_t)n, 128), 128, 0, s>>>(seed, purpose, epoch, step,
-                                                                     index, n, out);
+  SC_LAUNCH(philox_uniforms_kernel, blocks_for((size_t)n, 128), 128, 0, s)(
+    seed, purpose, epoch, step, index, n, out);
   return cudaGetLastError();
 }

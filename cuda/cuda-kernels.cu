@@ -4,6 +4,7 @@
 // taken in double here too, so both backends agree to float rounding.
 #include "cuda-kernels.h"
 #include "kernel-elements.h"
+#include "launch.h"
 
 #include <math.h>
 
@@ -36,7 +37,7 @@ sc_cuda_bias_add(cudaStream_t s, int rows, int cols, float *y, const float *bias
   size_t n = (size_t)rows * cols;
   if (n == 0)
     return cudaSuccess;
-  bias_add_kernel<<<blocks_for(n, 256), 256, 0, s>>>(n, cols, y, bias);
+  SC_LAUNCH(bias_add_kernel, blocks_for(n, 256), 256, 0, s)(n, cols, y, bias);
   return cudaGetLastError();
 }
 
@@ -87,9 +88,9 @@ sc_cuda_bias_grad(cudaStream_t s, int rows, int cols, const float *dy, float *db
   int chunks = (int)blocks_for((size_t)rows > 0 ? (size_t)rows : 1, 8 * 64);
   chunks = chunks < BIAS_GRAD_CHUNKS ? chunks : BIAS_GRAD_CHUNKS;
   dim3 grid(blocks_for((size_t)cols, 32), (unsigned)chunks);
-  bias_grad_partial_kernel<<<grid, dim3(32, 8), 0, s>>>(rows, cols, dy, partial);
-  bias_grad_final_kernel<<<blocks_for((size_t)cols, 128), 128, 0, s>>>(chunks, cols,
-                                                                        partial, dbias);
+  SC_LAUNCH(bias_grad_partial_kernel, grid, dim3(32, 8), 0, s)(rows, cols, dy, partial);
+  SC_LAUNCH(bias_grad_final_kernel, blocks_for((size_t)cols, 128), 128, 0, s)(
+    chunks, cols, partial, dbias);
   return cudaGetLastError();
 }
 
@@ -114,7 +115,7 @@ sc_cuda_relu_forward(cudaStream_t s, size_t n, const float *x, float *y)
 {
   if (n == 0)
     return cudaSuccess;
-  relu_forward_kernel<<<blocks_for(n, 256), 256, 0, s>>>(n, x, y);
+  SC_LAUNCH(relu_forward_kernel, blocks_for(n, 256), 256, 0, s)(n, x, y);
   return cudaGetLastError();
 }
 
@@ -123,7 +124,7 @@ sc_cuda_relu_backward(cudaStream_t s, size_t n, const float *y, const float *dy,
 {
   if (n == 0)
     return cudaSuccess;
-  relu_backward_kernel<<<blocks_for(n, 256), 256, 0, s>>>(n, y, dy, dx);
+  SC_LAUNCH(relu_backward_kernel, blocks_for(n, 256), 256, 0, s)(n, y, dy, dx);
   return cudaGetLastError();
 }
 
@@ -142,8 +143,8 @@ sc_cuda_adam_update(cudaStream_t s, size_t n, float *params, const float *grads,
 {
   if (n == 0)
     return cudaSuccess;
-  adam_kernel<<<blocks_for(n, 256), 256, 0, s>>>(n, params, grads, m, v, lr_t, 1.0f - beta1,
-                                                 1.0f - beta2, epsilon);
+  SC_LAUNCH(adam_kernel, blocks_for(n, 256), 256, 0, s)(
+    n, params, grads, m, v, lr_t, 1.0f - beta1, 1.0f - beta2, epsilon);
   return cudaGetLastError();
 }
 
@@ -169,7 +170,8 @@ sc_cuda_hwio_to_ohwi(cudaStream_t s, int kh, int kw, int ci, int co, const float
                      float *ohwi)
 {
   size_t n = (size_t)kh * kw * ci * co;
-  weights_layout_kernel<<<blocks_for(n, 256), 256, 0, s>>>(kh, kw, ci, co, hwio, ohwi, true);
+  SC_LAUNCH(weights_layout_kernel, blocks_for(n, 256), 256, 0, s)(
+    kh, kw, ci, co, hwio, ohwi, true);
   return cudaGetLastError();
 }
 
@@ -178,8 +180,8 @@ sc_cuda_ohwi_to_hwio(cudaStream_t s, int kh, int kw, int ci, int co, const float
                      float *hwio)
 {
   size_t n = (size_t)kh * kw * ci * co;
-  weights_layout_kernel<<<blocks_for(n, 256), 256, 0, s>>>(kh, kw, ci, co, ohwi, hwio,
-                                                           false);
+  SC_LAUNCH(weights_layout_kernel, blocks_for(n, 256), 256, 0, s)(
+    kh, kw, ci, co, ohwi, hwio, false);
   return cudaGetLastError();
 }
 
@@ -206,8 +208,8 @@ sc_cuda_pad_nhwc(cudaStream_t s, int n, int h, int w, int c, int top, int bottom
 {
   int ph = h + top + bottom, pw = w + left + right;
   size_t total = (size_t)n * ph * pw * c;
-  pad_crop_kernel<<<blocks_for(total, 256), 256, 0, s>>>(n, h, w, c, top, left, ph, pw, src,
-                                                         dst, true);
+  SC_LAUNCH(pad_crop_kernel, blocks_for(total, 256), 256, 0, s)(
+    n, h, w, c, top, left, ph, pw, src, dst, true);
   return cudaGetLastError();
 }
 
@@ -217,8 +219,8 @@ sc_cuda_crop_nhwc(cudaStream_t s, int n, int h, int w, int c, int top, int botto
 {
   int ph = h + top + bottom, pw = w + left + right;
   size_t total = (size_t)n * ph * pw * c;
-  pad_crop_kernel<<<blocks_for(total, 256), 256, 0, s>>>(n, h, w, c, top, left, ph, pw, src,
-                                                         dst, false);
+  SC_LAUNCH(pad_crop_kernel, blocks_for(total, 256), 256, 0, s)(
+    n, h, w, c, top, left, ph, pw, src, dst, false);
   return cudaGetLastError();
 }
 
@@ -247,14 +249,14 @@ sc_cuda_gather_rows(cudaStream_t s, const void *rows, size_t row_bytes, const in
   if (grid > 8192)
     grid = 8192;
   if (row_bytes % 16 == 0)
-    gather_rows_kernel<uint4><<<grid, 256, 0, s>>>((const uint4 *)rows, row_bytes / 16,
-                                                   indices, n, (uint4 *)dst);
+    SC_LAUNCH(gather_rows_kernel<uint4>, grid, 256, 0, s)(
+      (const uint4 *)rows, row_bytes / 16, indices, n, (uint4 *)dst);
   else if (row_bytes % 4 == 0)
-    gather_rows_kernel<uint32_t><<<grid, 256, 0, s>>>((const uint32_t *)rows, row_bytes / 4,
-                                                      indices, n, (uint32_t *)dst);
+    SC_LAUNCH(gather_rows_kernel<uint32_t>, grid, 256, 0, s)(
+      (const uint32_t *)rows, row_bytes / 4, indices, n, (uint32_t *)dst);
   else
-    gather_rows_kernel<uint8_t><<<grid, 256, 0, s>>>((const uint8_t *)rows, row_bytes,
-                                                     indices, n, (uint8_t *)dst);
+    SC_LAUNCH(gather_rows_kernel<uint8_t>, grid, 256, 0, s)(
+      (const uint8_t *)rows, row_bytes, indices, n, (uint8_t *)dst);
   return cudaGetLastError();
 }
 
@@ -387,8 +389,8 @@ sc_cuda_softmax_rows(cudaStream_t s, int rows, int cols, int shift, int exclude_
 {
   if (rows <= 0)
     return cudaSuccess;
-  softmax_rows_kernel<<<rows, ROW_THREADS, 0, s>>>(rows, cols, shift, exclude_self, sm,
-                                                   row_loss, correct);
+  SC_LAUNCH(softmax_rows_kernel, rows, ROW_THREADS, 0, s)(
+    rows, cols, shift, exclude_self, sm, row_loss, correct);
   return cudaGetLastError();
 }
 
@@ -437,7 +439,7 @@ sc_cuda_softmax_xent(cudaStream_t s, int n, int k, const float *logits, const in
 {
   if (n <= 0)
     return cudaSuccess;
-  softmax_xent_kernel<<<blocks_for((size_t)n * 32, 256), 256, 0, s>>>(
+  SC_LAUNCH(softmax_xent_kernel, blocks_for((size_t)n * 32, 256), 256, 0, s)(
     n, k, logits, labels, grad_scale, loss, dlogits, correct);
   return cudaGetLastError();
 }
@@ -472,8 +474,8 @@ sc_cuda_l2_normalize(cudaStream_t s, int rows, int dim, const float *p, float *z
 {
   if (rows <= 0)
     return cudaSuccess;
-  l2_normalize_kernel<<<blocks_for((size_t)rows * 32, 256), 256, 0, s>>>(rows, dim, p, z, inv,
-                                                                         clamped);
+  SC_LAUNCH(l2_normalize_kernel, blocks_for((size_t)rows * 32, 256), 256, 0, s)(
+    rows, dim, p, z, inv, clamped);
   return cudaGetLastError();
 }
 
@@ -502,7 +504,7 @@ sc_cuda_l2_normalize_backward(cudaStream_t s, int rows, int dim, const float *z,
 {
   if (rows <= 0)
     return cudaSuccess;
-  l2_normalize_backward_kernel<<<blocks_for((size_t)rows * 32, 256), 256, 0, s>>>(
+  SC_LAUNCH(l2_normalize_backward_kernel, blocks_for((size_t)rows * 32, 256), 256, 0, s)(
     rows, dim, z, inv, clamped, g, dp);
   return cudaGetLastError();
 }
@@ -529,7 +531,7 @@ sc_cuda_transpose(cudaStream_t s, int rows, int cols, const float *src, float *d
   if (rows <= 0 || cols <= 0)
     return cudaSuccess;
   dim3 grid(blocks_for((size_t)cols, 32), blocks_for((size_t)rows, 32));
-  transpose_kernel<<<grid, dim3(32, 8), 0, s>>>(rows, cols, src, dst);
+  SC_LAUNCH(transpose_kernel, grid, dim3(32, 8), 0, s)(rows, cols, src, dst);
   return cudaGetLastError();
 }
 
@@ -546,7 +548,7 @@ sc_cuda_mean_pair(cudaStream_t s, int b, const double *a, const double *c, float
 {
   if (b <= 0)
     return cudaSuccess;
-  mean_pair_kernel<<<blocks_for((size_t)b, 256), 256, 0, s>>>(b, a, c, loss);
+  SC_LAUNCH(mean_pair_kernel, blocks_for((size_t)b, 256), 256, 0, s)(b, a, c, loss);
   return cudaGetLastError();
 }
 
@@ -563,7 +565,7 @@ extern "C" cudaError_t
 sc_cuda_ntxent_cross_grad(cudaStream_t s, int b, float *g, const float *q)
 {
   size_t n = (size_t)b * b;
-  ntxent_cross_grad_kernel<<<blocks_for(n, 256), 256, 0, s>>>(b, g, q);
+  SC_LAUNCH(ntxent_cross_grad_kernel, blocks_for(n, 256), 256, 0, s)(b, g, q);
   return cudaGetLastError();
 }
 
@@ -581,6 +583,6 @@ extern "C" cudaError_t
 sc_cuda_ntxent_full_grad(cudaStream_t s, int b, float *sm)
 {
   size_t n = (size_t)4 * b * b;
-  ntxent_full_grad_kernel<<<blocks_for(n, 256), 256, 0, s>>>(b, sm);
+  SC_LAUNCH(ntxent_full_grad_kernel, blocks_for(n, 256), 256, 0, s)(b, sm);
   return cudaGetLastError();
 }
