@@ -21,6 +21,10 @@ typedef enum {
   SC_CUDA_SCRATCH_W,        /* weights in cuDNN's layout */
   SC_CUDA_SCRATCH_DW,       /* weight gradient in cuDNN's layout */
   SC_CUDA_SCRATCH_PAD,      /* padded input or its gradient */
+  SC_CUDA_SCRATCH_BF16_X,   /* bf16 convolution input */
+  SC_CUDA_SCRATCH_BF16_W,   /* bf16 weights */
+  SC_CUDA_SCRATCH_BF16_DY,  /* bf16 output gradient */
+  SC_CUDA_SCRATCH_BF16_OUT, /* bf16 result before conversion to float */
   SC_CUDA_SCRATCH_COUNT,
 } ScCudaScratch;
 
@@ -33,7 +37,7 @@ typedef struct {
   cudaStream_t stream;
   cublasHandle_t cublas;
   cudnnHandle_t cudnn;
-  gboolean tf32;
+  ScCudaPrecision precision;
   unsigned long long *counter; /* (1) device counter for n_correct */
   void *scratch[SC_CUDA_SCRATCH_COUNT];
   size_t scratch_bytes[SC_CUDA_SCRATCH_COUNT];

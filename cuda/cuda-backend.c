@@ -3,8 +3,8 @@
  * (cuda-conv.c). Everything runs on one non-blocking stream; only download,
  * sync and the metrics that come back to the host wait for it.
  *
- * TODO: bf16 mixed precision (bf16 activations, float32 master weights) and
- * CUDA Graphs for the training step; TF32 is the only reduced precision. */
+ * TODO: CUDA Graphs for the training step; bf16 activations kept between
+ * layers (BF16 mode converts around each product and convolution). */
 #include "cuda-backend-private.h"
 
 #include "cuda-gemm.h"
@@ -202,7 +202,7 @@ cuda_sync(ScBackend *be, GError **error)
 /* ---- Matrix products ---- */
 
 /* Row-major C = op(A) op(B) through cuBLAS (cuda-gemm.h). precise keeps
- * float32 even when TF32 is on (the losses' logits). */
+ * float32 whatever the precision (the losses' logits). */
 static void
 gemm_rowmajor(ScCudaBackend *cuda, gboolean precise, bool trans_a, bool trans_b, int m, int n,
               int k, float alpha, const float *a, int lda, const float *b, int ldb,
@@ -210,8 +210,11 @@ gemm_rowmajor(ScCudaBackend *cuda, gboolean precise, bool trans_a, bool trans_b,
 {
   if (m <= 0 || n <= 0)
     return;
-  cublasComputeType_t compute = cuda->tf32 && !precise ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                                       : CUBLAS_COMPUTE_32F;
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+  if (!precise && cuda->precision == SC_CUDA_PRECISION_TF32)
+    compute = CUBLAS_COMPUTE_32F_FAST_TF32;
+  else if (!precise && cuda->precision == SC_CUDA_PRECISION_BF16)
+    compute = CUBLAS_COMPUTE_32F_FAST_16BF;
   ScCublasGemm g = sc_cublas_gemm_rowmajor(trans_a, trans_b, m, n, k, a, lda, b, ldb);
   sc_cublas_check(cuda,
                   cublasGemmEx(cuda->cublas, g.op_a, g.op_b, g.m, g.n, g.k, &alpha, g.a,
@@ -600,7 +603,14 @@ sc_backend_cuda_new(int threads, GError **error)
   cuda->base.ops = &cuda_ops;
   cuda->base.threads = threads;
   /* SC_CUDA_TF32=0 keeps full float32 (for comparisons with the CPU). */
-  cuda->tf32 = g_strcmp0(g_getenv("SC_CUDA_TF32"), "0") != 0;
+  cuda->precision = g_strcmp0(g_getenv("SC_CUDA_TF32"), "0") == 0 ? SC_CUDA_PRECISION_FP32
+                                                                   : SC_CUDA_PRECISION_TF32;
+  const char *precision = g_getenv("SC_CUDA_PRECISION");
+  if (precision != NULL && !sc_cuda_precision_parse(precision, &cuda->precision, error)) {
+    g_prefix_error(error, "SC_CUDA_PRECISION: ");
+    g_free(cuda);
+    return NULL;
+  }
   cuda->sizes = g_hash_table_new(g_direct_hash, g_direct_equal);
   g_mutex_init(&cuda->lock);
   if (!find_device(cuda, error) || !start_libraries(cuda, error)) {
@@ -612,15 +622,52 @@ sc_backend_cuda_new(int threads, GError **error)
   return &cuda->base;
 }
 
+static const char *const precision_names[] = { "fp32", "tf32", "bf16" };
+
+const char *
+sc_cuda_precision_name(ScCudaPrecision precision)
+{
+  g_return_val_if_fail(precision <= SC_CUDA_PRECISION_BF16, NULL);
+  return precision_names[precision];
+}
+
+gboolean
+sc_cuda_precision_parse(const char *name, ScCudaPrecision *precision, GError **error)
+{
+  for (int i = 0; i < (int)G_N_ELEMENTS(precision_names); i++)
+    if (g_ascii_strcasecmp(name, precision_names[i]) == 0) {
+      *precision = (ScCudaPrecision)i;
+      return TRUE;
+    }
+  g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_INVALID_ARGUMENT,
+              "Unknown precision '%s': expected fp32, tf32 or bf16", name);
+  return FALSE;
+}
+
+void
+sc_cuda_backend_set_precision(ScBackend *be, ScCudaPrecision precision)
+{
+  g_return_if_fail(sc_backend_is_cuda(be));
+  g_return_if_fail(precision <= SC_CUDA_PRECISION_BF16);
+  ScCudaBackend *cuda = sc_cuda_backend(be);
+  if (cuda->precision == precision)
+    return;
+  cuda->precision = precision;
+  /* Plans hold descriptors of the data type and the chosen algorithms. */
+  sc_cuda_conv_clear(cuda->conv);
+}
+
+ScCudaPrecision
+sc_cuda_backend_get_precision(const ScBackend *be)
+{
+  g_return_val_if_fail(sc_backend_is_cuda(be), SC_CUDA_PRECISION_FP32);
+  return ((const ScCudaBackend *)be)->precision;
+}
+
 void
 sc_cuda_backend_set_tf32(ScBackend *be, gboolean allow)
 {
-  g_return_if_fail(sc_backend_is_cuda(be));
-  ScCudaBackend *cuda = sc_cuda_backend(be);
-  if (cuda->tf32 == !!allow)
-    return;
-  cuda->tf32 = !!allow;
-  sc_cuda_conv_clear(cuda->conv);
+  sc_cuda_backend_set_precision(be, allow ? SC_CUDA_PRECISION_TF32 : SC_CUDA_PRECISION_FP32);
 }
 
 const char *

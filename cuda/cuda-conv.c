@@ -11,7 +11,11 @@
  * descriptors and, per direction, the algorithm cuDNN measured fastest
  * among those whose workspace fits SC_CUDA_CONV_WORKSPACE_LIMIT; when
  * measuring fails, cuDNN's heuristics choose, and failing that the
- * algorithm that needs no workspace. */
+ * algorithm that needs no workspace.
+ *
+ * In BF16 precision the plan's descriptors are bfloat16 (float32 compute):
+ * the operands are converted into bf16 scratch before each call and the
+ * result back to float32 after it. */
 #include "cuda-backend-private.h"
 
 #include "cuda-kernels.h"
@@ -47,6 +51,7 @@ typedef struct {
 
 typedef struct {
   ScConvDesc desc;
+  gboolean bf16;                /* bf16 operands (float32 otherwise) */
   gboolean explicit_pad;        /* asymmetric: the input is padded by a kernel */
   int in_h, in_w;               /* the input cuDNN sees (padded when explicit) */
   cudnnTensorDescriptor_t x_md; /* (batch, in_h, in_w, in_c) NHWC */
@@ -113,6 +118,8 @@ static gboolean
 plan_init(ScCudaBackend *cuda, ConvPlan *p)
 {
   const ScConvDesc *d = &p->desc;
+  p->bf16 = cuda->precision == SC_CUDA_PRECISION_BF16;
+  const cudnnDataType_t type = p->bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
   p->explicit_pad = d->pad_top != d->pad_bottom || d->pad_left != d->pad_right;
   int pad_h = p->explicit_pad ? 0 : d->pad_top, pad_w = p->explicit_pad ? 0 : d->pad_left;
   p->in_h = d->in_h + (p->explicit_pad ? d->pad_top + d->pad_bottom : 0);
@@ -125,18 +132,16 @@ plan_init(ScCudaBackend *cuda, ConvPlan *p)
                          "convolution descriptor"))
     return FALSE;
   if (!sc_cudnn_check(cuda,
-                      cudnnSetTensor4dDescriptor(p->x_md, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT,
-                                                 d->batch, d->in_c, p->in_h, p->in_w),
+                      cudnnSetTensor4dDescriptor(p->x_md, CUDNN_TENSOR_NHWC, type, d->batch,
+                                                 d->in_c, p->in_h, p->in_w),
                       "input descriptor")
       || !sc_cudnn_check(cuda,
-                         cudnnSetTensor4dDescriptor(p->y_md, CUDNN_TENSOR_NHWC,
-                                                    CUDNN_DATA_FLOAT, d->batch, d->out_c,
-                                                    d->out_h, d->out_w),
+                         cudnnSetTensor4dDescriptor(p->y_md, CUDNN_TENSOR_NHWC, type,
+                                                    d->batch, d->out_c, d->out_h, d->out_w),
                          "output descriptor")
       || !sc_cudnn_check(cuda,
-                         cudnnSetFilter4dDescriptor(p->w_md, CUDNN_DATA_FLOAT,
-                                                    CUDNN_TENSOR_NHWC, d->out_c, d->in_c,
-                                                    d->k_h, d->k_w),
+                         cudnnSetFilter4dDescriptor(p->w_md, type, CUDNN_TENSOR_NHWC,
+                                                    d->out_c, d->in_c, d->k_h, d->k_w),
                          "filter descriptor")
       || !sc_cudnn_check(cuda,
                          cudnnSetConvolution2dDescriptor(p->conv, pad_h, pad_w, d->stride,
@@ -188,11 +193,12 @@ plan_get(ScCudaBackend *cuda, const ScConvDesc *d)
 
 /* ---- Choosing algorithms ---- */
 
-/* The math cuDNN may use: TF32 tensor cores, or float32 FMA only. */
+/* The math cuDNN may use: tensor cores (TF32 for float32 operands, bf16
+ * for bf16 ones), or float32 FMA only. */
 static cudnnMathType_t
 math_allowed(ScCudaBackend *cuda)
 {
-  return cuda->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+  return cuda->precision == SC_CUDA_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
 }
 
 /* The perf structs of the three directions share their first fields;
@@ -210,12 +216,12 @@ math_allowed(ScCudaBackend *cuda)
     }                                                                             \
   } while (0)
 
-/* Without TF32 the chosen algorithm runs with FMA math whatever math type
- * cuDNN reported for it, so no tensor-core rounding slips in. */
+/* In FP32 the chosen algorithm runs with FMA math whatever math type cuDNN
+ * reported for it, so no tensor-core rounding slips in. */
 static void
 restrict_math(ScCudaBackend *cuda, ConvChoice *ch)
 {
-  if (!cuda->tf32)
+  if (cuda->precision == SC_CUDA_PRECISION_FP32)
     ch->math = CUDNN_FMA_MATH;
 }
 
@@ -257,8 +263,8 @@ static const int fallback_algo[DIR_COUNT] = {
  * direction's call: forward (x, w -> y), backward data (w, dy -> dx),
  * backward filter (x, dy -> dw). */
 static void
-rank_algorithms(ScCudaBackend *cuda, const ConvPlan *p, ConvDir dir, const float *a,
-                const float *b, float *out, void *ws, size_t ws_bytes, ConvChoice *ch)
+rank_algorithms(ScCudaBackend *cuda, const ConvPlan *p, ConvDir dir, const void *a,
+                const void *b, void *out, void *ws, size_t ws_bytes, ConvChoice *ch)
 {
   cudnnHandle_t h = cuda->cudnn;
   int n = 0;
@@ -309,8 +315,7 @@ rank_algorithms(ScCudaBackend *cuda, const ConvPlan *p, ConvDir dir, const float
 /* Chooses the algorithm of one direction (operands as rank_algorithms):
  * measured, else from the heuristics, else the fallback. */
 static void
-choose(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const float *a, const float *b,
-       float *out)
+choose(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const void *a, const void *b, void *out)
 {
   ConvChoice *ch = &p->choice[dir];
   size_t ws_bytes;
@@ -329,8 +334,8 @@ choose(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const float *a, const floa
  * rank_algorithms) made ready to run: its workspace in ws (NULL when it
  * needs none) and its math type set. NULL when either fails. */
 static const ConvChoice *
-prepare(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const float *a, const float *b,
-        float *out, void **ws)
+prepare(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const void *a, const void *b, void *out,
+        void **ws)
 {
   ConvChoice *ch = &p->choice[dir];
   if (!ch->chosen)
@@ -393,6 +398,46 @@ weights_ohwi(ScCudaBackend *cuda, const ScConvDesc *d, const float *w)
   return wt;
 }
 
+/* n float32 values as the plan's operand type: src itself, or converted
+ * to bf16 in scratch `slot`. NULL when that fails (the failure is kept). */
+static const void *
+operand(ScCudaBackend *cuda, const ConvPlan *p, ScCudaScratch slot, const float *src, size_t n)
+{
+  if (!p->bf16)
+    return src;
+  uint16_t *b = sc_cuda_scratch(cuda, slot, n * sizeof(uint16_t));
+  if (b == NULL
+      || !sc_cuda_check(cuda, sc_cuda_float_to_bf16(cuda->stream, n, src, b),
+                        "bf16 conversion"))
+    return NULL;
+  return b;
+}
+
+/* Where cuDNN writes a result of n values bound for dst: dst itself, or
+ * bf16 scratch that finish_result converts into dst. */
+static void *
+result_buffer(ScCudaBackend *cuda, const ConvPlan *p, float *dst, size_t n)
+{
+  if (!p->bf16)
+    return dst;
+  return sc_cuda_scratch(cuda, SC_CUDA_SCRATCH_BF16_OUT, n * sizeof(uint16_t));
+}
+
+static gboolean
+finish_result(ScCudaBackend *cuda, const ConvPlan *p, const void *result, float *dst, size_t n)
+{
+  return !p->bf16
+         || sc_cuda_check(cuda, sc_cuda_bf16_to_float(cuda->stream, n, result, dst),
+                          "bf16 conversion");
+}
+
+/* Values of the input as cuDNN sees it (padded when explicit). */
+static size_t
+input_count(const ConvPlan *p)
+{
+  return (size_t)p->desc.batch * p->in_h * p->in_w * p->desc.in_c;
+}
+
 void
 sc_cuda_conv2d_forward(ScBackend *be, const ScConvDesc *d, const float *x, const float *w,
                        const float *bias, float *y)
@@ -402,20 +447,26 @@ sc_cuda_conv2d_forward(ScBackend *be, const ScConvDesc *d, const float *x, const
   ConvPlan *p = plan_get(cuda, d);
   const float *xin = p != NULL ? input_for(cuda, p, x) : NULL;
   const float *wt = xin != NULL ? weights_ohwi(cuda, d, w) : NULL;
-  if (wt == NULL) {
+  const void *xo = wt != NULL ? operand(cuda, p, SC_CUDA_SCRATCH_BF16_X, xin, input_count(p))
+                              : NULL;
+  const void *wo = xo != NULL ? operand(cuda, p, SC_CUDA_SCRATCH_BF16_W, wt, weights_count(d))
+                              : NULL;
+  void *yo = wo != NULL ? result_buffer(cuda, p, y, y_count) : NULL;
+  if (yo == NULL) {
     poison(cuda, y, y_count);
     return;
   }
   const float one = 1.0f, zero = 0.0f;
   void *ws;
-  const ConvChoice *ch = prepare(cuda, p, DIR_FORWARD, xin, wt, y, &ws);
+  const ConvChoice *ch = prepare(cuda, p, DIR_FORWARD, xo, wo, yo, &ws);
   if (ch == NULL
       || !sc_cudnn_check(cuda,
-                         cudnnConvolutionForward(cuda->cudnn, &one, p->x_md, xin, p->w_md, wt,
+                         cudnnConvolutionForward(cuda->cudnn, &one, p->x_md, xo, p->w_md, wo,
                                                  p->conv,
                                                  (cudnnConvolutionFwdAlgo_t)ch->algo, ws,
-                                                 ch->workspace_bytes, &zero, p->y_md, y),
-                         dir_names[DIR_FORWARD])) {
+                                                 ch->workspace_bytes, &zero, p->y_md, yo),
+                         dir_names[DIR_FORWARD])
+      || !finish_result(cuda, p, yo, y, y_count)) {
     poison(cuda, y, y_count);
     return;
   }
@@ -426,23 +477,28 @@ sc_cuda_conv2d_forward(ScBackend *be, const ScConvDesc *d, const float *x, const
                   "convolution bias");
 }
 
+/* dyo: the output gradient as the plan's operand type. */
 static gboolean
-backward_filter(ScCudaBackend *cuda, ConvPlan *p, const float *xin, const float *dy, float *dw)
+backward_filter(ScCudaBackend *cuda, ConvPlan *p, const float *xin, const void *dyo, float *dw)
 {
   const ScConvDesc *d = &p->desc;
   float *dwt = sc_cuda_scratch(cuda, SC_CUDA_SCRATCH_DW, weights_count(d) * sizeof(float));
-  if (dwt == NULL)
+  const void *xo = dwt != NULL ? operand(cuda, p, SC_CUDA_SCRATCH_BF16_X, xin, input_count(p))
+                               : NULL;
+  void *dwo = xo != NULL ? result_buffer(cuda, p, dwt, weights_count(d)) : NULL;
+  if (dwo == NULL)
     return FALSE;
   const float one = 1.0f, zero = 0.0f;
   void *ws;
-  const ConvChoice *ch = prepare(cuda, p, DIR_BACKWARD_FILTER, xin, dy, dwt, &ws);
+  const ConvChoice *ch = prepare(cuda, p, DIR_BACKWARD_FILTER, xo, dyo, dwo, &ws);
   return ch != NULL
          && sc_cudnn_check(cuda,
                            cudnnConvolutionBackwardFilter(
-                             cuda->cudnn, &one, p->x_md, xin, p->y_md, dy, p->conv,
+                             cuda->cudnn, &one, p->x_md, xo, p->y_md, dyo, p->conv,
                              (cudnnConvolutionBwdFilterAlgo_t)ch->algo, ws,
-                             ch->workspace_bytes, &zero, p->w_md, dwt),
+                             ch->workspace_bytes, &zero, p->w_md, dwo),
                            dir_names[DIR_BACKWARD_FILTER])
+         && finish_result(cuda, p, dwo, dwt, weights_count(d))
          && sc_cuda_check(cuda,
                           sc_cuda_ohwi_to_hwio(cuda->stream, d->k_h, d->k_w, d->in_c,
                                                d->out_c, dwt, dw),
@@ -450,31 +506,36 @@ backward_filter(ScCudaBackend *cuda, ConvPlan *p, const float *xin, const float 
 }
 
 static gboolean
-backward_data(ScCudaBackend *cuda, ConvPlan *p, const float *w, const float *dy, float *dx)
+backward_data(ScCudaBackend *cuda, ConvPlan *p, const float *w, const void *dyo, float *dx)
 {
   const ScConvDesc *d = &p->desc;
   const float *wt = weights_ohwi(cuda, d, w);
-  if (wt == NULL)
+  const void *wo = wt != NULL ? operand(cuda, p, SC_CUDA_SCRATCH_BF16_W, wt, weights_count(d))
+                              : NULL;
+  if (wo == NULL)
     return FALSE;
   /* With explicit padding cuDNN writes the padded gradient; its interior is dx. */
   float *dxp = dx;
   if (p->explicit_pad) {
-    dxp = sc_cuda_scratch(cuda, SC_CUDA_SCRATCH_PAD,
-                          (size_t)d->batch * p->in_h * p->in_w * d->in_c * sizeof(float));
+    dxp = sc_cuda_scratch(cuda, SC_CUDA_SCRATCH_PAD, input_count(p) * sizeof(float));
     if (dxp == NULL)
       return FALSE;
   }
+  void *dxo = result_buffer(cuda, p, dxp, input_count(p));
+  if (dxo == NULL)
+    return FALSE;
   const float one = 1.0f, zero = 0.0f;
   void *ws;
-  const ConvChoice *ch = prepare(cuda, p, DIR_BACKWARD_DATA, wt, dy, dxp, &ws);
+  const ConvChoice *ch = prepare(cuda, p, DIR_BACKWARD_DATA, wo, dyo, dxo, &ws);
   if (ch == NULL
       || !sc_cudnn_check(cuda,
-                         cudnnConvolutionBackwardData(cuda->cudnn, &one, p->w_md, wt, p->y_md,
-                                                      dy, p->conv,
+                         cudnnConvolutionBackwardData(cuda->cudnn, &one, p->w_md, wo, p->y_md,
+                                                      dyo, p->conv,
                                                       (cudnnConvolutionBwdDataAlgo_t)ch->algo,
                                                       ws, ch->workspace_bytes, &zero, p->x_md,
-                                                      dxp),
-                         dir_names[DIR_BACKWARD_DATA]))
+                                                      dxo),
+                         dir_names[DIR_BACKWARD_DATA])
+      || !finish_result(cuda, p, dxo, dxp, input_count(p)))
     return FALSE;
   if (!p->explicit_pad)
     return TRUE;
@@ -503,12 +564,15 @@ sc_cuda_conv2d_backward(ScBackend *be, const ScConvDesc *d, const float *x, cons
                           "convolution bias gradient"))
       poison(cuda, dbias, d->out_c);
   }
+  /* dy as the operand type once, for both directions. */
+  const void *dyo = p != NULL ? operand(cuda, p, SC_CUDA_SCRATCH_BF16_DY, dy, rows * d->out_c)
+                              : NULL;
   /* The padded input lives in the same scratch as the padded input
    * gradient, so the filter gradient (which reads it) runs first. */
-  const float *xin = p != NULL ? input_for(cuda, p, x) : NULL;
-  if (xin == NULL || !backward_filter(cuda, p, xin, dy, dw))
+  const float *xin = dyo != NULL ? input_for(cuda, p, x) : NULL;
+  if (xin == NULL || !backward_filter(cuda, p, xin, dyo, dw))
     poison(cuda, dw, weights_count(d));
-  if (dx != NULL && (p == NULL || !backward_data(cuda, p, w, dy, dx)))
+  if (dx != NULL && (dyo == NULL || !backward_data(cuda, p, w, dyo, dx)))
     poison(cuda, dx, (size_t)d->batch * d->in_h * d->in_w * d->in_c);
 }
 

@@ -260,6 +260,42 @@ sc_cuda_gather_rows(cudaStream_t s, const void *rows, size_t row_bytes, const in
   return cudaGetLastError();
 }
 
+// ---- bfloat16 conversions ----
+
+__global__ void
+float_to_bf16_kernel(size_t n, const float *src, uint16_t *dst)
+{
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n)
+    dst[i] = sc_k_float_to_bf16(src[i]);
+}
+
+__global__ void
+bf16_to_float_kernel(size_t n, const uint16_t *src, float *dst)
+{
+  size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n)
+    dst[i] = sc_k_bf16_to_float(src[i]);
+}
+
+extern "C" cudaError_t
+sc_cuda_float_to_bf16(cudaStream_t s, size_t n, const float *src, uint16_t *dst)
+{
+  if (n == 0)
+    return cudaSuccess;
+  SC_LAUNCH(float_to_bf16_kernel, blocks_for(n, 256), 256, 0, s)(n, src, dst);
+  return cudaGetLastError();
+}
+
+extern "C" cudaError_t
+sc_cuda_bf16_to_float(cudaStream_t s, size_t n, const uint16_t *src, float *dst)
+{
+  if (n == 0)
+    return cudaSuccess;
+  SC_LAUNCH(bf16_to_float_kernel, blocks_for(n, 256), 256, 0, s)(n, src, dst);
+  return cudaGetLastError();
+}
+
 // ---- Reductions inside a warp or a block ----
 
 // The first index wins ties, as argmax does; an empty lane holds (-inf, -1).

@@ -50,6 +50,11 @@ cudaError_t sc_cuda_crop_nhwc(cudaStream_t s, int n, int h, int w, int c, int to
 cudaError_t sc_cuda_gather_rows(cudaStream_t s, const void *rows, size_t row_bytes,
                                 const int32_t *indices, size_t n, void *dst);
 
+/* bfloat16 as its 16 bits: dst (n) = src rounded to nearest even (NaN
+ * stays NaN), and back (exact). */
+cudaError_t sc_cuda_float_to_bf16(cudaStream_t s, size_t n, const float *src, uint16_t *dst);
+cudaError_t sc_cuda_bf16_to_float(cudaStream_t s, size_t n, const uint16_t *src, float *dst);
+
 /* ---- Losses (cuda-kernels.cu) ---- */
 
 /* Sparse softmax cross-entropy of logits (n, k) with labels (n); loss (n)

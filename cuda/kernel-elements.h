@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 // The OHWI (cuDNN's KRSC) index of the HWIO weight at index hwio:
 // hwio = ((y kw + x) ci + i) co + o, ohwi = ((o kh + y) kw + x) ci + i.
@@ -80,4 +81,26 @@ sc_k_ntxent_full_grad(size_t idx, int b, float *sm)
   float h = sc_fmul(0.5f, sc_fadd(x, y));
   sm[idx] = h;
   sm[t] = h;
+}
+
+// float32 -> bfloat16 bits, rounded to nearest even; a NaN stays a (quiet)
+// NaN, which plain rounding could carry into infinity.
+SC_HD_FN uint16_t
+sc_k_float_to_bf16(float f)
+{
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t)((u >> 16) | 0x0040u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+}
+
+SC_HD_FN float
+sc_k_bf16_to_float(uint16_t b)
+{
+  uint32_t u = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
 }

@@ -15,9 +15,33 @@ ScBackend *sc_backend_cuda_new(int threads, GError **error);
 /* TRUE when be is a CUDA backend. */
 gboolean sc_backend_is_cuda(const ScBackend *be);
 
-/* TF32 tensor-core math in gemm and convolutions (the default, unless the
- * environment has SC_CUDA_TF32=0); FALSE keeps full float32. Changing it
+/* The arithmetic of matrix products and convolutions. Parameters,
+ * gradients, optimizer state and the activations between layers stay
+ * float32 in every mode; the modes differ in what the tensor cores get:
+ *   FP32: nothing rounded (float32 FMA only)
+ *   TF32: inputs rounded to TF32 (10-bit mantissa) inside cuBLAS and
+ *         cuDNN, float32 sums (the default)
+ *   BF16: convolution inputs and outputs converted to bfloat16 (7-bit
+ *         mantissa) around cuDNN's bf16 kernels, products through cuBLAS's
+ *         bf16 tensor-core mode; float32 sums and float32 master weights.
+ * The losses' own products stay float32 in every mode. */
+typedef enum {
+  SC_CUDA_PRECISION_FP32,
+  SC_CUDA_PRECISION_TF32,
+  SC_CUDA_PRECISION_BF16,
+} ScCudaPrecision;
+
+/* "fp32", "tf32" or "bf16". */
+const char *sc_cuda_precision_name(ScCudaPrecision precision);
+gboolean sc_cuda_precision_parse(const char *name, ScCudaPrecision *precision,
+                                 GError **error);
+
+/* A new backend takes its precision from the environment: SC_CUDA_PRECISION
+ * (a name above), else SC_CUDA_TF32=0 for FP32, else TF32. Changing it
  * drops the cached convolution plans. */
+void sc_cuda_backend_set_precision(ScBackend *be, ScCudaPrecision precision);
+ScCudaPrecision sc_cuda_backend_get_precision(const ScBackend *be);
+/* TF32 (TRUE) or FP32 (FALSE). */
 void sc_cuda_backend_set_tf32(ScBackend *be, gboolean allow);
 
 /* The device's name and memory, for logs and benchmarks. */

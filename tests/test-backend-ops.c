@@ -277,11 +277,35 @@ test_adam(void)
   sc_backend_free(be);
 }
 
+/* Backend names: the CUDA ones are known even where this build or machine
+ * cannot give them, and then say why. */
+static void
+test_backend_names(void)
+{
+  const char *valid[] = { "cpu", "cuda", "cuda-fp32", "cuda-tf32", "cuda-bf16" };
+  for (size_t i = 0; i < G_N_ELEMENTS(valid); i++)
+    g_assert_true(sc_backend_name_valid(valid[i]));
+  const char *invalid[] = { "", "CUDA", "cuda-", "cuda-fp16", "gpu", "cpu-bf16" };
+  for (size_t i = 0; i < G_N_ELEMENTS(invalid); i++) {
+    g_assert_false(sc_backend_name_valid(invalid[i]));
+    g_autoptr(GError) error = NULL;
+    g_assert_null(sc_backend_new(invalid[i], 0, &error));
+    g_assert_error(error, SC_BACKEND_ERROR, SC_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull(strstr(error->message, "cuda-bf16"));
+  }
+  g_autoptr(GError) error = NULL;
+  ScBackend *be = sc_backend_new("cuda-bf16", 0, &error);
+  if (be == NULL)
+    g_assert_error(error, SC_BACKEND_ERROR, SC_ERROR_UNSUPPORTED);
+  sc_backend_free(be);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/BackendOps/memory", test_memory);
+  g_test_add_func("/BackendOps/names", test_backend_names);
   g_test_add_func("/BackendOps/bad-threads", test_bad_threads);
   g_test_add_func("/BackendOps/gemm", test_gemm);
   g_test_add_func("/BackendOps/bias", test_bias);

@@ -231,6 +231,42 @@ test_adam_element(void)
 }
 
 // The NT-Xent gradient steps against cpu-loss.c's loops, written out here.
+/* float -> bf16 is the nearest bf16 (ties to an even last bit), checked
+ * against the two bf16 values around each float in double; NaN stays NaN,
+ * infinities stay, the largest floats round to infinity as IEEE says. */
+static void
+test_bf16_element(void)
+{
+  GRand *rand = g_rand_new_with_seed(16);
+  for (int i = 0; i < 200000; i++) {
+    uint32_t bits = g_rand_int(rand);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    if (isnan(f)) {
+      g_assert_true(isnan(sc_k_bf16_to_float(sc_k_float_to_bf16(f))));
+      continue;
+    }
+    uint16_t lo = (uint16_t)(bits >> 16), hi = (uint16_t)(lo + 1);
+    float got = sc_k_bf16_to_float(sc_k_float_to_bf16(f));
+    /* hi past the largest finite bf16 is infinity: IEEE rounds as if it
+     * were 2^128, the next value of the exponent range. */
+    double hi_value = (hi & 0x7fffu) == 0x7f80u ? copysign(ldexp(1.0, 128), (double)f)
+                                                : (double)sc_k_bf16_to_float(hi);
+    double dl = fabs((double)f - sc_k_bf16_to_float(lo));
+    double dh = fabs((double)f - hi_value);
+    float want = (dl < dh || (dl == dh && (lo & 1) == 0)) ? sc_k_bf16_to_float(lo)
+                                                          : sc_k_bf16_to_float(hi);
+    if ((bits & 0xffffu) == 0)
+      want = f; /* exactly a bf16 already */
+    g_assert_cmpfloat(got, ==, want);
+  }
+  g_assert_true(isinf(sc_k_bf16_to_float(sc_k_float_to_bf16(INFINITY))));
+  g_assert_cmpfloat(sc_k_bf16_to_float(sc_k_float_to_bf16(1.0f + 1.0f / 256)), ==, 1.0f);
+  g_assert_cmpfloat(sc_k_bf16_to_float(sc_k_float_to_bf16(1.0f + 3.0f / 256)), ==,
+                    1.0f + 4.0f / 256);
+  g_rand_free(rand);
+}
+
 static void
 test_ntxent_grad_elements(void)
 {
@@ -391,6 +427,7 @@ main(int argc, char **argv)
   g_test_add_func("/cuda-host/elements/weight-layouts", test_weight_layouts);
   g_test_add_func("/cuda-host/elements/padding", test_padding);
   g_test_add_func("/cuda-host/elements/adam", test_adam_element);
+  g_test_add_func("/cuda-host/elements/bf16", test_bf16_element);
   g_test_add_func("/cuda-host/elements/ntxent-gradients", test_ntxent_grad_elements);
   return g_test_run();
 }

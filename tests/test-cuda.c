@@ -8,9 +8,11 @@
  *   augment: abs 1e-6 (the same float operations; expected exact)
  *   bias_grad: abs 1e-6 * scale (both sum in double)
  *   gemm (inputs in [-1, 1]), float32: abs 1e-5 * sqrt(k); TF32: abs
- *     3e-3 * sqrt(k) (both times max(|alpha|, 1), plus 1e-6 * scale)
+ *     2.9e-3 * sqrt(k); bf16: abs 2.3e-2 * sqrt(k) (all times
+ *     max(|alpha|, 1), plus 1e-6 * scale)
  *   conv, float32: abs 1e-4 * scale (cuDNN's Winograd / FFT algorithms
- *     round differently); TF32: abs 5e-3 * scale
+ *     round differently); TF32: abs 4.9e-3 * scale; bf16: abs 3.9e-2 *
+ *     scale (inputs and outputs rounded to 8 significant bits)
  *   softmax_xent: abs 1e-6, rel 1e-5; NT-Xent: abs 1e-5, rel 1e-4 (float
  *     logits from products summed in another order, times 1 / T)
  *   contrastive and supervised step, float32: loss rel 1e-4, gradients
@@ -232,9 +234,18 @@ test_adam(void)
 
 /* ---- Matrix products ---- */
 
+/* Relative rounding of one input in each precision (half an ulp): float32
+ * 2^-24, TF32 2^-11, bf16 2^-8. */
+static double
+unit_roundoff(ScCudaPrecision prec)
+{
+  return prec == SC_CUDA_PRECISION_BF16 ? 0x1p-8 : prec == SC_CUDA_PRECISION_TF32 ? 0x1p-11
+                                                                                  : 0x1p-24;
+}
+
 static void
 check_gemm(GRand *rand, bool ta, bool tb, int m, int n, int k, float alpha, float beta,
-           gboolean tf32)
+           ScCudaPrecision prec)
 {
   int a_rows = ta ? k : m, a_cols = ta ? m : k, b_rows = tb ? n : k, b_cols = tb ? k : n;
   int lda = a_cols + 3, ldb = b_cols + 5, ldc = n + 2;
@@ -244,15 +255,18 @@ check_gemm(GRand *rand, bool ta, bool tb, int m, int n, int k, float alpha, floa
   fill_uniform(rand, b, nb, -1, 1);
   fill_uniform(rand, c, nc, -1, 1);
   float *a_d = to_gpu(a, na), *b_d = to_gpu(b, nb), *c_d = to_gpu(c, nc);
-  sc_cuda_backend_set_tf32(gpu, tf32);
+  sc_cuda_backend_set_precision(gpu, prec);
   gpu->ops->gemm(gpu, ta, tb, m, n, k, alpha, a_d, lda, b_d, ldb, beta, c_d, ldc);
   cpu->ops->gemm(cpu, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  g_autofree char *what = g_strdup_printf("gemm %s %c%c %dx%dx%d", tf32 ? "tf32" : "fp32",
-                                          ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k);
+  g_autofree char *what = g_strdup_printf("gemm %s %c%c %dx%dx%d",
+                                          sc_cuda_precision_name(prec), ta ? 'T' : 'N',
+                                          tb ? 'T' : 'N', m, n, k);
   /* The columns past n are someone else's and must be untouched. */
   /* Inputs in [-1, 1]: TF32 rounds each to 11 significant bits, so a sum of
-   * k products is off by about 3e-4 sqrt(k); float32 by far less. */
-  double tol = (tf32 ? 3e-3 : 1e-5) * sqrt((double)k) * MAX(fabs(alpha), 1.0)
+   * k products is off by about 3e-4 sqrt(k) (bf16: 8 bits, 8 times more);
+   * float32 by far less. */
+  double tol = (prec == SC_CUDA_PRECISION_FP32 ? 1e-5 : 6.0 * unit_roundoff(prec))
+                 * sqrt((double)k) * MAX(fabs(alpha), 1.0)
                + 1e-6 * max_abs(c, nc);
   assert_close_gpu(what, c_d, c, nc, tol, 0);
   gpu->ops->free(gpu, a_d);
@@ -264,13 +278,13 @@ static void
 test_gemm(void)
 {
   GRand *rand = g_rand_new_with_seed(23);
-  for (int tf32 = 0; tf32 < 2; tf32++)
+  for (int prec = 0; prec <= SC_CUDA_PRECISION_BF16; prec++)
     for (int t = 0; t < 4; t++) {
       bool ta = t & 1, tb = t & 2;
-      check_gemm(rand, ta, tb, 5, 7, 9, 0.7f, -1.3f, tf32);
-      check_gemm(rand, ta, tb, 1, 1, 1, 2.0f, 0.5f, tf32);
-      check_gemm(rand, ta, tb, 130, 67, 300, 1.0f, 0.0f, tf32);
-      check_gemm(rand, ta, tb, 1050, 128, 512, 1.0f, 0.0f, tf32);
+      check_gemm(rand, ta, tb, 5, 7, 9, 0.7f, -1.3f, prec);
+      check_gemm(rand, ta, tb, 1, 1, 1, 2.0f, 0.5f, prec);
+      check_gemm(rand, ta, tb, 130, 67, 300, 1.0f, 0.0f, prec);
+      check_gemm(rand, ta, tb, 1050, 128, 512, 1.0f, 0.0f, prec);
     }
   sc_cuda_backend_set_tf32(gpu, TRUE);
   g_rand_free(rand);
@@ -284,7 +298,7 @@ typedef struct {
 } ConvCase;
 
 static void
-check_conv(GRand *rand, const ConvCase *cc, gboolean tf32)
+check_conv(GRand *rand, const ConvCase *cc, ScCudaPrecision prec)
 {
   ScConvDesc d;
   g_assert_true(sc_conv_desc_init(&d, cc->batch, cc->h, cc->w, cc->c, cc->filters, cc->k,
@@ -303,16 +317,18 @@ check_conv(GRand *rand, const ConvCase *cc, gboolean tf32)
   float *dy_d = to_gpu(dy, ny), *y_d = to_gpu(dy, ny), *dx_d = to_gpu(x, nx);
   float *dw_d = to_gpu(w, nw), *db_d = to_gpu(bias, d.out_c);
 
-  sc_cuda_backend_set_tf32(gpu, tf32);
+  sc_cuda_backend_set_precision(gpu, prec);
   gpu->ops->conv2d_forward(gpu, &d, x_d, w_d, b_d, y_d);
   gpu->ops->conv2d_backward(gpu, &d, x_d, w_d, dy_d, dx_d, dw_d, db_d);
   cpu->ops->conv2d_forward(cpu, &d, x, w, bias, y);
   cpu->ops->conv2d_backward(cpu, &d, x, w, dy, dx, dw, db);
   g_assert_true(cpu->ops->sync(cpu, NULL));
 
-  const double rel = tf32 ? 5e-3 : 1e-4;
+  /* Of the largest value: TF32 5e-3; bf16 8 times that (3 bits fewer), its
+   * outputs rounded to bf16 as well. */
+  const double rel = prec == SC_CUDA_PRECISION_FP32 ? 1e-4 : 10.0 * unit_roundoff(prec);
   g_autofree char *what = g_strdup_printf("conv %s batch %d %dx%dx%d k%d s%d %s -> %dx%dx%d",
-                                          tf32 ? "tf32" : "fp32", d.batch, d.in_h, d.in_w,
+                                          sc_cuda_precision_name(prec), d.batch, d.in_h, d.in_w,
                                           d.in_c, d.k_h, d.stride,
                                           cc->padding == SC_PADDING_SAME ? "same" : "valid",
                                           d.out_h, d.out_w, d.out_c);
@@ -339,9 +355,9 @@ test_conv(void)
     { 16, 96, 96, 3, 32, 3, 2, SC_PADDING_VALID }, /* the encoder's first layer */
     { 16, 47, 47, 32, 64, 3, 2, SC_PADDING_VALID },
   };
-  for (int tf32 = 0; tf32 < 2; tf32++)
+  for (int prec = 0; prec <= SC_CUDA_PRECISION_BF16; prec++)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-      check_conv(rand, &cases[i], tf32);
+      check_conv(rand, &cases[i], prec);
   sc_cuda_backend_set_tf32(gpu, TRUE);
   g_rand_free(rand);
 }
@@ -367,21 +383,21 @@ test_conv_plans_per_shape(void)
 
   int algos[3];
   g_assert_false(sc_cuda_conv_algorithms(gpu, &d_full, algos));
-  check_conv(rand, &full, TRUE);
+  check_conv(rand, &full, SC_CUDA_PRECISION_TF32);
   g_assert_cmpuint(sc_cuda_conv_plan_count(gpu), ==, 1);
   g_assert_true(sc_cuda_conv_algorithms(gpu, &d_full, algos));
   for (int i = 0; i < 3; i++)
     g_assert_cmpint(algos[i], >=, 0);
   g_assert_false(sc_cuda_conv_algorithms(gpu, &d_last, algos));
 
-  check_conv(rand, &last, TRUE);
+  check_conv(rand, &last, SC_CUDA_PRECISION_TF32);
   g_assert_cmpuint(sc_cuda_conv_plan_count(gpu), ==, 2);
   g_assert_true(sc_cuda_conv_algorithms(gpu, &d_last, algos));
   for (int i = 0; i < 3; i++)
     g_assert_cmpint(algos[i], >=, 0);
 
   /* The full size again reuses its plan. */
-  check_conv(rand, &full, TRUE);
+  check_conv(rand, &full, SC_CUDA_PRECISION_TF32);
   g_assert_cmpuint(sc_cuda_conv_plan_count(gpu), ==, 2);
   g_rand_free(rand);
 }

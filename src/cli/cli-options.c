@@ -179,8 +179,10 @@ apply_flags(RawFlags *f, CliOptions *o, GError **error)
                     "exits, so --out would write nothing: drop --out, or drop --preview "
                     "(a training run writes preview.png into --out)");
   if (f->backend != NULL) {
-    if (g_strcmp0(f->backend, "cpu") != 0 && g_strcmp0(f->backend, "cuda") != 0)
-      return bad_flag(error, "--backend", "expected cpu or cuda, got \"%s\"", f->backend);
+    if (!sc_backend_name_valid(f->backend))
+      return bad_flag(error, "--backend",
+                      "expected cpu, cuda, cuda-fp32, cuda-tf32 or cuda-bf16, got \"%s\"",
+                      f->backend);
     g_free(c->backend);
     c->backend = g_strdup(f->backend);
     o->backend_flag = g_strdup(f->backend);
@@ -347,7 +349,8 @@ new_context(RawFlags *f, const ScTrainConfig *d, GPtrArray *s, int argc, char **
     { "knn", 0, 0, G_OPTION_ARG_NONE, &f->knn,
       "Also measure kNN accuracy (k = 20, cosine) after each pretraining epoch", NULL },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &f->backend,
-      help(s, "cpu or cuda (default %s)", d->backend), "NAME" },
+      help(s, "cpu or cuda (default %s); cuda-fp32, cuda-tf32 (as cuda) or cuda-bf16 "
+              "choose the GPU's arithmetic", d->backend), "NAME" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &f->threads,
       help(s, "CPU threads, 0 for the library's choice, at most %d (default 0)",
            SC_MAX_THREADS), "N" },

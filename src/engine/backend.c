@@ -3,6 +3,8 @@
 #include "config.h"
 #include "sc-error.h"
 
+#include <string.h>
+
 #if SC_HAVE_CUDA
 #include "cuda/sc-cuda.h"
 #endif
@@ -45,14 +47,29 @@ sc_conv_desc_init(ScConvDesc *d, int batch, int in_h, int in_w, int in_c, int ou
   return TRUE;
 }
 
+gboolean
+sc_backend_name_valid(const char *name)
+{
+  static const char *const names[] = { "cpu", "cuda", "cuda-fp32", "cuda-tf32", "cuda-bf16" };
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+    if (g_strcmp0(name, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 ScBackend *
 sc_backend_new(const char *name, int threads, GError **error)
 {
   if (name == NULL || g_str_equal(name, "cpu"))
     return sc_backend_cpu_new(threads, error);
-  if (g_str_equal(name, "cuda")) {
+  if (sc_backend_name_valid(name)) {
 #if SC_HAVE_CUDA
-    return sc_backend_cuda_new(threads, error);
+    ScBackend *be = sc_backend_cuda_new(threads, error);
+    ScCudaPrecision precision;
+    if (be != NULL && g_str_has_prefix(name, "cuda-")
+        && sc_cuda_precision_parse(name + strlen("cuda-"), &precision, NULL))
+      sc_cuda_backend_set_precision(be, precision);
+    return be;
 #else
     g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_UNSUPPORTED,
                 "The CUDA backend is not part of this build (built without nvcc); "
@@ -61,7 +78,8 @@ sc_backend_new(const char *name, int threads, GError **error)
 #endif
   }
   g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_INVALID_ARGUMENT,
-              "Unknown backend '%s': expected 'cpu' or 'cuda'", name);
+              "Unknown backend '%s': expected cpu, cuda, cuda-fp32, cuda-tf32 or cuda-bf16",
+              name);
   return NULL;
 }
 

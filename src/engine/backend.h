@@ -150,8 +150,12 @@ struct _ScBackend {
 
 /* The CPU backend; threads = 0 keeps the libraries' default. */
 ScBackend *sc_backend_cpu_new(int threads, GError **error);
-/* "cpu" or "cuda"; fails with SC_ERROR_UNSUPPORTED when unavailable. */
+/* "cpu", or "cuda" with its default precision (TF32), or "cuda-fp32",
+ * "cuda-tf32", "cuda-bf16" (cuda/sc-cuda.h); fails with
+ * SC_ERROR_UNSUPPORTED when unavailable. */
 ScBackend *sc_backend_new(const char *name, int threads, GError **error);
+/* Whether name is one of the above (whether or not this build has it). */
+gboolean sc_backend_name_valid(const char *name);
 void sc_backend_free(ScBackend *be);
 
 /* Allocation that reports failure as a GError naming what was allocated. */
