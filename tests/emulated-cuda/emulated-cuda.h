@@ -30,4 +30,7 @@ void sc_emu_set_last_error(cudaError_t error);
 /* Bytes of emulated device memory now allocated. */
 size_t sc_emu_device_bytes(void);
 
+/* TRUE for the default stream (0) and streams created and not destroyed. */
+gboolean sc_emu_stream_valid(cudaStream_t stream);
+
 G_END_DECLS
