@@ -422,10 +422,14 @@ set_thread_index(int t, const dim3 &block)
 void
 run_block_plain(const dim3 &block)
 {
-  for (int t = 0; t < n_threads; t++) {
-    set_thread_index(t, block);
-    thread_fn(thread_ctx);
-  }
+  for (unsigned z = 0; z < block.z; z++)
+    for (unsigned y = 0; y < block.y; y++)
+      for (unsigned x = 0; x < block.x; x++) {
+        threadIdx.x = x;
+        threadIdx.y = y;
+        threadIdx.z = z;
+        thread_fn(thread_ctx);
+      }
 }
 
 // Nothing can run, yet threads wait: say who waits where.
