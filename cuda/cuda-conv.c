@@ -320,7 +320,9 @@ choose(ScCudaBackend *cuda, ConvPlan *p, ConvDir dir, const void *a, const void 
   ConvChoice *ch = &p->choice[dir];
   size_t ws_bytes;
   void *ws = measure_workspace(cuda, &ws_bytes);
-  cudnnSetConvolutionMathType(p->conv, math_allowed(cuda));
+  /* The math the ranking may consider; a failure here is reported, and the
+   * fallback below still gives a usable choice. */
+  sc_cudnn_check(cuda, cudnnSetConvolutionMathType(p->conv, math_allowed(cuda)), "math type");
   if (ws != NULL)
     rank_algorithms(cuda, p, dir, a, b, out, ws, ws_bytes, ch);
   if (!ch->chosen)
