@@ -155,10 +155,14 @@ sc_split_gather(const ScSplit *split, const int32_t *indices, size_t n, uint8_t 
 {
   g_return_if_fail(split != NULL && (n == 0 || (indices != NULL && out != NULL)));
   size_t bytes = sc_split_image_bytes(split);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++)
     g_return_if_fail(indices[i] >= 0 && (size_t)indices[i] < split->count);
+  /* Transposing is worth threads (a whole STL-10 split goes to the GPU
+   * this way); copying HWC images is not. */
+  const gboolean transposed = split->layout != LAYOUT_HWC;
+#pragma omp parallel for schedule(static) if (transposed && n >= 64)
+  for (size_t i = 0; i < n; i++)
     sc_split_get_image(split, (size_t)indices[i], out + i * bytes);
-  }
 }
 
 /* ---- Files ---- */
