@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "preview.h"
-#include "sc-chart.h"
+#include "sc-results.h"
 
 /* Smallest side of a preview cell in preview.png, in pixels. */
 #define PREVIEW_MIN_CELL 96
@@ -127,68 +127,9 @@ cli_output_write_preview(const ScDataset *data, const ScTrainConfig *config,
          && sc_preview_write_png_scaled(&spec, scale, path, error);
 }
 
-typedef enum { CHART_ACCURACY, CHART_LOSS } ChartKind;
-
-/* The runs' validation curves overlaid: val_acc (the probe's val_p_acc for
- * pretraining) or the matching loss; kNN accuracy dashed when measured. */
-static ScChart *
-build_chart(const ScTrainer *trainer, ChartKind kind)
-{
-  const ScTrainConfig *c = sc_trainer_get_config(trainer);
-  gboolean acc = kind == CHART_ACCURACY;
-  ScChart *chart = sc_chart_new(acc ? "Validation accuracy" : "Validation loss", "epoch",
-                                acc ? "accuracy" : "cross-entropy loss");
-  sc_chart_set_y_from_zero(chart, TRUE);
-  sc_chart_set_percent(chart, acc);
-  sc_chart_set_x_extent(chart, c->epochs);
-  for (int r = 0; r < SC_N_RUNS; r++) {
-    if (!c->runs[r])
-      continue;
-    int n = 0;
-    const ScEpochMetrics *h = sc_trainer_get_history(trainer, r, &n);
-    if (n == 0)
-      continue; /* no line, so no legend entry */
-    double red, green, blue;
-    sc_chart_palette(r, &red, &green, &blue);
-    guint s = sc_chart_add_series(chart, r == SC_RUN_PRETRAIN ? "pretrain (linear probe)"
-                                                              : sc_run_name(r),
-                                  red, green, blue);
-    for (int i = 0; i < n; i++)
-      sc_chart_append(chart, s, h[i].epoch, acc ? sc_epoch_metrics_val_acc(r, &h[i])
-                                                : sc_epoch_metrics_val_loss(r, &h[i]));
-    if (r == SC_RUN_PRETRAIN && acc && c->knn) {
-      guint k = sc_chart_add_series(chart, "pretrain (kNN, k = 20)", red, green, blue);
-      sc_chart_set_series_style(chart, k, SC_LINE_DASHED);
-      for (int i = 0; i < n; i++)
-        sc_chart_append(chart, k, h[i].epoch, h[i].knn_acc);
-    }
-  }
-  return chart;
-}
-
-static gboolean
-write_chart(const ScTrainer *trainer, ChartKind kind, const char *dir, const char *stem,
-            GError **error)
-{
-  g_autoptr(ScChart) chart = build_chart(trainer, kind);
-  g_autofree char *png_name = g_strconcat(stem, ".png", NULL);
-  g_autofree char *svg_name = g_strconcat(stem, ".svg", NULL);
-  g_autofree char *png = g_build_filename(dir, png_name, NULL);
-  g_autofree char *svg = g_build_filename(dir, svg_name, NULL);
-  return sc_chart_write_png(chart, png, CLI_CHART_WIDTH_PX, CLI_CHART_HEIGHT_PX, error)
-         && sc_chart_write_svg(chart, svg, CLI_CHART_WIDTH_PX, CLI_CHART_HEIGHT_PX, error);
-}
-
 gboolean
 cli_output_write_results(const ScTrainer *trainer, const char *dir, gboolean with_encoder,
                          GError **error)
 {
-  g_autofree char *csv = g_build_filename(dir, "history.csv", NULL);
-  g_autofree char *json = g_build_filename(dir, "history.json", NULL);
-  g_autofree char *encoder = g_build_filename(dir, "encoder.safetensors", NULL);
-  return sc_trainer_write_history_csv(trainer, csv, error)
-         && sc_trainer_write_history_json(trainer, json, error)
-         && write_chart(trainer, CHART_ACCURACY, dir, "accuracy", error)
-         && write_chart(trainer, CHART_LOSS, dir, "loss", error)
-         && (!with_encoder || sc_trainer_export_encoder(trainer, encoder, error));
+  return sc_results_write(trainer, dir, with_encoder, error);
 }

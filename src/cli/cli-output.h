@@ -7,10 +7,6 @@
 
 G_BEGIN_DECLS
 
-/* Chart files' size in pixels (SVG: the same size in points). */
-#define CLI_CHART_WIDTH_PX 800
-#define CLI_CHART_HEIGHT_PX 500
-
 /* Creates dir (and its parents) unless it is a folder already; refuses a
  * path that is a file. Messages name `flag` and the path. */
 gboolean cli_output_prepare_dir(const char *dir, const char *flag, GError **error);
@@ -24,7 +20,8 @@ gboolean cli_output_write_preview(const ScDataset *data, const ScTrainConfig *co
                                   const char *path, GError **error);
 
 /* history.csv, history.json, accuracy.png/.svg and loss.png/.svg in dir;
- * with_encoder: encoder.safetensors too. */
+ * with_encoder: encoder.safetensors too (sc_results_write, shared with the
+ * app). */
 gboolean cli_output_write_results(const ScTrainer *trainer, const char *dir,
                                   gboolean with_encoder, GError **error);
 
