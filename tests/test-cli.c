@@ -80,6 +80,8 @@ test_bad_flags(void)
     { { "--runs", "finetune" }, "--runs" },
     { { "--runs", "baseline,baseline" }, "--runs" },
     { { "--preview", "" }, "--preview" },
+    { { "--preview", "figure.jpg" }, "--preview" }, /* it writes a PNG */
+    { { "--preview", "figure" }, "--preview" },
     { { "--out", "" }, "--out" },
     { { "--temperature", "0" }, "--temperature" },
     { { "--temperature", "1e-5" }, "--temperature" },
@@ -111,6 +113,12 @@ test_bad_flags(void)
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
     assert_bad_flag(cases[i].args, cases[i].flag);
+  /* A name of another format is refused before anything is read. */
+  const char *jpg[] = { "--data", missing, "--preview", "figure.jpg", NULL };
+  g_autofree char *so = NULL, *se = NULL;
+  g_assert_cmpint(run_cli(jpg, &so, &se), ==, 2);
+  g_assert_nonnull(strstr(se, "--preview: writes a PNG image, so FILE must end in .png, got "
+                              "\"figure.jpg\" (for example figure.png)"));
   sc_test_rmtree(dir);
 }
 
@@ -160,6 +168,25 @@ test_failure_exit_1(void)
   g_assert_cmpint(run_cli(huge, &so3, &se3), ==, 1);
   g_assert_nonnull(strstr(se3, "--input-size 512"));
   g_assert_nonnull(strstr(se3, "GiB"));
+
+  /* The folder above data sets: the error names them. */
+  const char *parent[] = { "--data", dir, NULL };
+  g_autofree char *so4 = NULL, *se4 = NULL;
+  g_assert_cmpint(run_cli(parent, &so4, &se4), ==, 1);
+  g_autofree char *mean = g_strdup_printf("did you mean %s (idx) or %s (idx)?", big, tiny);
+  g_assert_nonnull(strstr(se4, mean));
+
+  /* A result file that cannot be written: its name and why, status 1. */
+  g_autofree char *csv = g_build_filename(out, "history.csv", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(csv, 0755), ==, 0);
+  const char *results[] = { "--data", big, "--runs", "baseline", "--epochs", "1",
+                            "--width", "8", "--subset", "40", "--labeled", "1",
+                            "--input-size", "32", "--batch-size", "10", "--threads", "1",
+                            "--out", out, NULL };
+  g_autofree char *so5 = NULL, *se5 = NULL;
+  g_assert_cmpint(run_cli(results, &so5, &se5), ==, 1);
+  g_autofree char *why = g_strdup_printf("Cannot write %s: %s is a folder", csv, csv);
+  g_assert_nonnull(strstr(se5, why));
   sc_test_rmtree(dir);
 }
 
@@ -355,7 +382,8 @@ cifar10_fixture(const char *dir)
   fx_write(dir, "test_batch.bin", test->data, test->len);
 }
 
-/* Three classes of plain-coloured images, shades varying per image. */
+/* Three classes of plain-coloured images, shades varying per image; two of
+ * them of other sizes, as photos come (scaled to the common 36x36). */
 static void
 folder_fixture(const char *dir)
 {
@@ -368,7 +396,15 @@ folder_fixture(const char *dir)
       g_autofree char *path = g_build_filename(dir, name, NULL);
       g_autofree char *parent = g_path_get_dirname(path);
       g_assert_cmpint(g_mkdir_with_parents(parent, 0755), ==, 0);
-      fx_write_image(path, 36, 36, rgb, FALSE);
+      int w = 36, h = 36;
+      if (k == 1 && i == 3) {
+        w = 80;
+        h = 60;
+      } else if (k == 2 && i == 5) {
+        w = 20;
+        h = 15;
+      }
+      fx_write_image(path, w, h, rgb, FALSE);
     }
 }
 
@@ -415,6 +451,8 @@ test_end_to_end(gconstpointer data)
     g_assert_nonnull(strstr(stdout_text, "--subset 40)"));
     g_assert_nonnull(strstr(stdout_text, "Split: 10 labeled, 30 unlabeled and 30 test"));
   }
+  if (g_str_equal(format, "folder"))
+    g_assert_nonnull(strstr(stdout_text, "Sizes: 2 of 30 images scaled to 36x36"));
   check_outputs(out);
   sc_test_rmtree(dir);
 }
@@ -723,7 +761,11 @@ test_preview_only(void)
   const char *bad_args[] = { "--data", data_dir, "--preview", bad, NULL };
   g_autofree char *out2 = NULL, *err2 = NULL;
   g_assert_cmpint(run_cli(bad_args, &out2, &err2), ==, 1);
-  g_assert_nonnull(strstr(err2, bad));
+  g_autofree char *missing = g_path_get_dirname(bad);
+  g_autofree char *why = g_strdup_printf("Cannot write %s: its folder %s does not exist", bad,
+                                         missing);
+  g_assert_nonnull(strstr(err2, why));
+  g_assert_null(strstr(err2, "figure.png.")); /* no temporary file's name */
   sc_test_rmtree(dir);
 }
 

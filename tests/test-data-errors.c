@@ -313,14 +313,12 @@ test_folder_errors(void)
     fx_write_image(a, 8, 8, grey, FALSE);
     fx_write_image(b, 8, 8, grey, FALSE);
   }
+  /* A file that is no image is named, with what to do about it. */
   g_autofree char *odd = g_strdup_printf("%s/b/odd.png", tmp);
-  fx_write_image(odd, 9, 7, grey, FALSE);
-  g_autoptr(GError) e1 = open_fails(tmp, SC_FORMAT_FOLDER);
-  fx_assert_error(e1, SC_ERROR_FORMAT, "odd.png is 9x7", "expected 8x8", NULL);
-
   fx_write_text(tmp, "b/odd.png", "this is not a PNG");
   g_autoptr(GError) e2 = open_fails(tmp, SC_FORMAT_FOLDER);
   fx_assert_error(e2, SC_ERROR_FORMAT, "Could not read image", "odd.png", NULL);
+  g_assert_true(g_str_has_suffix(e2->message, "remove or replace it"));
   g_assert_cmpint(g_remove(odd), ==, 0);
 
   g_autofree char *empty = g_build_filename(tmp, "c", NULL);
@@ -371,10 +369,11 @@ test_folder_nested_classes(void)
   fx_assert_error(e, SC_ERROR_FORMAT, "/images holds no images but sub-folders (train, ...)",
                   "must hold its .png, .jpg or .jpeg images directly",
                   "DATA/train/<class>/*.png", "optional DATA/test/<class>/", NULL);
-  /* Detection looks one level down only, and says what it looked for. */
+  /* Detection looks one level down only, but images/ is a data set of the
+   * train/<class>/ layout: the error names it. */
   g_autoptr(GError) detect = open_fails(tmp, SC_FORMAT_AUTO);
-  fx_assert_error(detect, SC_ERROR_FORMAT, "Could not tell the data format",
-                  "one per class (folder)", NULL);
+  g_autofree char *images = g_strdup_printf("did you mean %s/images (folder)?", tmp);
+  fx_assert_error(detect, SC_ERROR_FORMAT, "Could not tell the data format", images, NULL);
   sc_test_rmtree(tmp);
 }
 
@@ -401,6 +400,7 @@ test_folder_truncated_images(void)
     fx_write(dir, names[k], whole, len - 12); /* past the headers, before the end */
     g_autoptr(GError) error = open_fails(tmp, SC_FORMAT_FOLDER);
     fx_assert_error(error, SC_ERROR_FORMAT, names[k], NULL);
+    g_assert_true(g_str_has_suffix(error->message, "remove or replace it"));
     if (k == 1)
       fx_assert_error(error, SC_ERROR_FORMAT, "ends at byte offset", "expected FF D9", NULL);
     sc_test_rmtree(tmp);

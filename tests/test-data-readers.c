@@ -400,6 +400,101 @@ test_folder_train_dir(void)
   sc_test_rmtree(tmp);
 }
 
+/* Whether every pixel of image i of split is rgb, within tolerance. */
+static gboolean
+image_is(const ScSplit *split, size_t i, const guint8 rgb[3], int tolerance)
+{
+  g_autofree guint8 *img = g_malloc(sc_split_image_bytes(split));
+  sc_split_get_image(split, i, img);
+  for (size_t p = 0; p < sc_split_image_bytes(split); p++)
+    if (ABS(img[p] - rgb[p % 3]) > tolerance)
+      return FALSE;
+  return TRUE;
+}
+
+/* Photos come in many sizes: the most common size is the data set's, the
+ * others are scaled to it and counted. */
+static void
+test_folder_mixed_sizes(void)
+{
+  static const guint8 odd_colour[3] = { 200, 10, 60 };
+  g_autofree char *tmp = sc_test_mkdtemp();
+  for (int i = 0; i < 4; i++) {
+    g_autofree char *a = g_strdup_printf("%s/a/%d.png", tmp, i);
+    g_autofree char *b = g_strdup_printf("%s/b/%d.png", tmp, i);
+    fx_write_image(a, 8, 6, colours[0], FALSE);
+    fx_write_image(b, 8, 6, colours[1], FALSE);
+  }
+  /* Larger, smaller and of another aspect, one a JPEG with alpha-free RGB. */
+  g_autofree char *big = g_strdup_printf("%s/b/big.png", tmp);
+  g_autofree char *small = g_strdup_printf("%s/a/small.png", tmp);
+  g_autofree char *photo = g_strdup_printf("%s/unlabeled/photo.jpg", tmp);
+  fx_write_image(big, 64, 30, odd_colour, TRUE);
+  fx_write_image(small, 3, 3, colours[0], FALSE);
+  fx_write_image(photo, 40, 40, colours[2], FALSE);
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_AUTO, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(d->n_scaled, ==, 3);
+  const ScSplit *splits[] = { d->train, d->test, d->unlabeled };
+  size_t n = 0, odd = 0;
+  for (size_t s = 0; s < G_N_ELEMENTS(splits); s++) {
+    g_assert_cmpint(sc_split_width(splits[s]), ==, 8);
+    g_assert_cmpint(sc_split_height(splits[s]), ==, 6);
+    g_assert_cmpint(sc_split_channels(splits[s]), ==, 3);
+    for (size_t i = 0; i < sc_split_count(splits[s]); i++, n++)
+      odd += image_is(splits[s], i, odd_colour, 1);
+  }
+  g_assert_cmpuint(n, ==, 11);
+  /* A plain colour stays that colour when scaled, alpha dropped. */
+  g_assert_cmpuint(odd, ==, 1);
+  g_assert_true(image_is(d->unlabeled, 0, colours[2], 8)); /* JPEG: a few levels */
+
+  /* All of one size: nothing scaled. */
+  g_assert_cmpint(g_remove(big), ==, 0);
+  g_assert_cmpint(g_remove(small), ==, 0);
+  g_assert_cmpint(g_remove(photo), ==, 0);
+  g_autofree char *unlabeled = g_path_get_dirname(photo);
+  g_assert_cmpint(g_rmdir(unlabeled), ==, 0);
+  g_autoptr(ScDataset) same = sc_dataset_open(tmp, SC_FORMAT_FOLDER, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(same->n_scaled, ==, 0);
+  sc_test_rmtree(tmp);
+}
+
+/* Two sizes of as many images: the larger area wins; equal areas too: the
+ * size of the first image in file order. */
+static void
+test_folder_size_ties(void)
+{
+  const struct {
+    int a_w, a_h, b_w, b_h; /* class a's images, class b's */
+    int want_w, want_h;
+  } cases[] = {
+    { 6, 6, 10, 10, 10, 10 },  /* larger area, though met second */
+    { 12, 10, 10, 10, 12, 10 },
+    { 4, 16, 16, 4, 4, 16 },   /* one area: the first in file order */
+    { 16, 4, 4, 16, 16, 4 },
+  };
+  for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+    g_autofree char *tmp = sc_test_mkdtemp();
+    for (int i = 0; i < 3; i++) {
+      g_autofree char *a = g_strdup_printf("%s/a/%d.png", tmp, i);
+      g_autofree char *b = g_strdup_printf("%s/b/%d.png", tmp, i);
+      fx_write_image(a, cases[c].a_w, cases[c].a_h, colours[0], FALSE);
+      fx_write_image(b, cases[c].b_w, cases[c].b_h, colours[1], FALSE);
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ScDataset) d = sc_dataset_open(tmp, SC_FORMAT_FOLDER, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(sc_split_width(d->train), ==, cases[c].want_w);
+    g_assert_cmpint(sc_split_height(d->train), ==, cases[c].want_h);
+    g_assert_cmpuint(d->n_scaled, ==, 3);
+    sc_test_rmtree(tmp);
+  }
+}
+
 static void
 test_format_names(void)
 {
@@ -430,6 +525,45 @@ test_detect_fails(void)
   g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
   fx_assert_error(error, SC_ERROR_FORMAT, tmp, "train_X.bin", "data_batch_1.bin",
                   "train-images-idx3-ubyte", "sub-folders", "one per class", NULL);
+  /* deep/ is no data set either: nothing to suggest. */
+  g_assert_null(strstr(error->message, "did you mean"));
+  sc_test_rmtree(tmp);
+}
+
+/* The folder above a data set (as /usr/share/datasets for
+ * /usr/share/datasets/fashion-mnist): the error names the ones below. */
+static void
+test_detect_suggests_subfolder(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *idx = g_build_filename(tmp, "fashion-mnist", NULL);
+  g_autofree char *photos = g_build_filename(tmp, "photos", NULL);
+  fx_idx_folder(idx, 10, 5, 28, 28, TRUE);
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *a = g_strdup_printf("%s/train/a/%d.png", photos, i);
+    g_autofree char *b = g_strdup_printf("%s/train/b/%d.png", photos, i);
+    fx_write_image(a, 5, 5, colours[0], FALSE);
+    fx_write_image(b, 5, 5, colours[1], FALSE);
+  }
+  fx_write_text(tmp, "notes/readme.txt", "not a data set");
+  g_autoptr(GError) error = NULL;
+  g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
+  g_autofree char *want = g_strdup_printf("did you mean %s (idx) or %s (folder)?", idx,
+                                          photos);
+  fx_assert_error(error, SC_ERROR_FORMAT, "Could not tell the data format", want, NULL);
+  g_assert_null(strstr(error->message, "notes"));
+  /* Both suggestions open. */
+  g_autoptr(ScDataset) a = sc_dataset_open(idx, SC_FORMAT_AUTO, NULL);
+  g_autoptr(ScDataset) b = sc_dataset_open(photos, SC_FORMAT_AUTO, NULL);
+  g_assert_nonnull(a);
+  g_assert_nonnull(b);
+
+  /* Only one: no "or". */
+  sc_test_rmtree(photos);
+  g_clear_error(&error);
+  g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
+  g_autofree char *one = g_strdup_printf("did you mean %s (idx)?", idx);
+  fx_assert_error(error, SC_ERROR_FORMAT, one, NULL);
   sc_test_rmtree(tmp);
 }
 
@@ -511,8 +645,11 @@ main(int argc, char **argv)
   g_test_add_func("/Data/Folder/holdout", test_folder);
   g_test_add_func("/Data/Folder/test-dir", test_folder_test_dir);
   g_test_add_func("/Data/Folder/train-dir", test_folder_train_dir);
+  g_test_add_func("/Data/Folder/mixed-sizes", test_folder_mixed_sizes);
+  g_test_add_func("/Data/Folder/size-ties", test_folder_size_ties);
   g_test_add_func("/Data/Format/names", test_format_names);
   g_test_add_func("/Data/Format/detect-fails", test_detect_fails);
+  g_test_add_func("/Data/Format/suggest-subfolder", test_detect_suggests_subfolder);
   g_test_add_func("/Data/FashionMNIST/real", test_real_fashion_mnist);
   return g_test_run();
 }

@@ -775,6 +775,64 @@ test_nan_stops(Fixture *f, gconstpointer user_data)
   assert_numeric_stop(f, TRUE, "Pretraining");
 }
 
+/* A failed write names the file asked for and why, never the temporary
+ * file beside it, and leaves nothing in its folder. */
+static void
+assert_write_error(const GError *error, GQuark domain, const char *path, const char *why)
+{
+  g_assert_error(error, domain, SC_ERROR_IO);
+  g_autofree char *start = g_strdup_printf("Cannot write %s: ", path);
+  if (!g_str_has_prefix(error->message, start) || strstr(error->message, why) == NULL)
+    g_error("\"%s\" does not start with \"%s\" and say \"%s\"", error->message, start,
+            why);
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  g_autofree char *base = g_path_get_basename(path);
+  g_autofree char *tmp_prefix = g_strconcat(base, ".", NULL);
+  while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+    g_assert_false(g_str_has_prefix(name, tmp_prefix));
+}
+
+/* History, checkpoint and encoder writers on paths they cannot write. */
+static void
+test_write_errors(Fixture *f, gconstpointer user_data)
+{
+  ScTrainConfig c;
+  tiny_config(&c, f->data, SC_FORMAT_IDX);
+  c.epochs = 1;
+  c.runs[SC_RUN_BASELINE] = c.runs[SC_RUN_FINETUNE] = FALSE;
+  /* The checkpoint's name taken by a folder: the rename fails. */
+  g_autofree char *ckpt = g_build_filename(f->ckpt, SC_CHECKPOINT_FILE, NULL);
+  g_assert_cmpint(g_mkdir_with_parents(ckpt, 0755), ==, 0);
+  ScTrainer *t = new_trainer(&c, NULL, f->ckpt, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_false(sc_trainer_run(t, &error));
+  assert_write_error(error, SC_CHECKPOINT_ERROR, ckpt, "is a folder");
+  g_clear_error(&error);
+
+  g_autofree char *missing = g_build_filename(f->tmp, "no-such-folder", NULL);
+  g_autofree char *csv = g_build_filename(missing, "history.csv", NULL);
+  g_autofree char *json = g_build_filename(missing, "history.json", NULL);
+  g_autofree char *encoder = g_build_filename(missing, "encoder.safetensors", NULL);
+  g_autofree char *why = g_strdup_printf("its folder %s does not exist", missing);
+  g_assert_false(sc_trainer_write_history_csv(t, csv, &error));
+  assert_write_error(error, SC_TRAINER_ERROR, csv, why);
+  g_clear_error(&error);
+  g_assert_false(sc_trainer_write_history_json(t, json, &error));
+  assert_write_error(error, SC_TRAINER_ERROR, json, why);
+  g_clear_error(&error);
+  sc_trainer_free(t);
+
+  t = new_trainer(&c, NULL, NULL, NULL);
+  run_ok(t);
+  g_assert_false(sc_trainer_export_encoder(t, encoder, &error));
+  assert_write_error(error, SC_CHECKPOINT_ERROR, encoder, why);
+  g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+  sc_trainer_free(t);
+  sc_train_config_clear(&c);
+}
+
 static void
 test_export_encoder(Fixture *f, gconstpointer user_data)
 {
@@ -846,6 +904,7 @@ main(int argc, char **argv)
   ADD("/trainer/pretrain/contrastive-lr-zero", test_contrastive_lr_zero);
   ADD("/trainer/finetune/encoder", test_finetune_encoder);
   ADD("/trainer/nan-stops", test_nan_stops);
+  ADD("/trainer/write-errors", test_write_errors);
   ADD("/trainer/nan-hint-temperature", test_nan_hint_temperature);
   ADD("/trainer/export-encoder", test_export_encoder);
 #undef ADD

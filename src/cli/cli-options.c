@@ -53,6 +53,13 @@ raw_flags_clear(RawFlags *f)
 }
 
 static gboolean
+has_png_suffix(const char *path)
+{
+  size_t n = strlen(path);
+  return n > 4 && g_ascii_strcasecmp(path + n - 4, ".png") == 0;
+}
+
+static gboolean
 bad_flag(GError **error, const char *flag, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 static gboolean
@@ -200,6 +207,15 @@ apply_flags(RawFlags *f, CliOptions *o, GError **error)
   for (size_t i = 0; i < G_N_ELEMENTS(empty); i++)
     if (empty[i][1] != NULL && *empty[i][1] == '\0')
       return bad_flag(error, empty[i][0], "expected a path, got an empty one");
+  /* The figure is a PNG whatever the name says; a .jpg name would mislead. */
+  if (o->preview_path != NULL && !has_png_suffix(o->preview_path)) {
+    g_autofree char *stem = g_strdup(o->preview_path);
+    char *dot = strrchr(stem, '.'), *slash = strrchr(stem, G_DIR_SEPARATOR);
+    if (dot != NULL && dot > stem && (slash == NULL || dot > slash + 1))
+      *dot = '\0';
+    return bad_flag(error, "--preview", "writes a PNG image, so FILE must end in .png, got "
+                    "\"%s\" (for example %s.png)", o->preview_path, stem);
+  }
   return TRUE;
 }
 

@@ -1,6 +1,7 @@
 /* simclr-train: the reference's three runs from the command line. */
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli-download.h"
@@ -20,6 +21,36 @@ fail(const GError *error)
   return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
 }
 
+/* n with a comma between groups of three digits: 3,000. */
+static char *
+format_count(size_t n)
+{
+  g_autofree char *digits = g_strdup_printf("%zu", n);
+  size_t len = strlen(digits);
+  GString *s = g_string_new(NULL);
+  for (size_t i = 0; i < len; i++) {
+    if (i > 0 && (len - i) % 3 == 0)
+      g_string_append_c(s, ',');
+    g_string_append_c(s, digits[i]);
+  }
+  return g_string_free(s, FALSE);
+}
+
+/* One line when a folder's images came in other sizes than the most common
+ * one and were scaled to it. */
+static void
+print_scaled(const ScDataset *d)
+{
+  if (d->n_scaled == 0)
+    return;
+  size_t total = sc_split_count(d->train) + sc_split_count(d->test)
+                 + (d->unlabeled != NULL ? sc_split_count(d->unlabeled) : 0);
+  g_autofree char *scaled = format_count(d->n_scaled);
+  g_autofree char *all = format_count(total);
+  g_print("Sizes: %s of %s images scaled to %dx%d, the most common size\n", scaled, all,
+          sc_split_width(d->train), sc_split_height(d->train));
+}
+
 /* --preview FILE: the figure from the data set's images, nothing else. */
 static int
 write_preview_only(const CliOptions *o)
@@ -27,7 +58,10 @@ write_preview_only(const CliOptions *o)
   g_autoptr(GError) error = NULL;
   g_autoptr(ScDataset) data = sc_dataset_open(cli_options_data_dir(o), o->config.format,
                                               &error);
-  if (data == NULL || !cli_output_write_preview(data, &o->config, o->preview_path, &error))
+  if (data == NULL)
+    return fail(error);
+  print_scaled(data);
+  if (!cli_output_write_preview(data, &o->config, o->preview_path, &error))
     return fail(error);
   g_print("Preview written: %s\n", o->preview_path);
   return CLI_EXIT_OK;
@@ -62,6 +96,7 @@ print_banner(const ScTrainer *trainer, const CliOptions *o)
             "%dx%dx%d, --subset %zu)\n", d->path, sc_data_format_name(d->format),
             d->n_classes, MIN(c->subset, n_train), n_train, MIN(c->subset, n_test), n_test,
             sc_split_height(tr), sc_split_width(tr), sc_split_channels(tr), c->subset);
+  print_scaled(d);
   const ScSplitPlan *plan = sc_trainer_get_split_plan(trainer);
   g_print("Split: %zu labeled, %zu unlabeled and %zu test images\n", plan->labeled.count,
           plan->unlabeled.count, plan->test.count);

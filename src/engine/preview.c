@@ -2,6 +2,7 @@
 #include "preview.h"
 
 #include "sc-error.h"
+#include "sc-file.h"
 
 #include <math.h>
 
@@ -273,17 +274,12 @@ sc_preview_write_png_scaled(const ScPreviewSpec *spec, int scale, const char *pa
   g_autoptr(GByteArray) png = g_byte_array_new();
   cairo_status_t st = cairo_surface_write_to_png_stream(surface, append_bytes, png);
   cairo_surface_destroy(surface);
-  GError *local = NULL;
-  /* GLib writes a temporary file beside the target, syncs and renames it,
-   * so a reader never sees half a PNG; 0666 lets the umask apply. */
-  if (st == CAIRO_STATUS_SUCCESS
-      && g_file_set_contents_full(path, (const char *)png->data, (gssize)png->len,
-                                  G_FILE_SET_CONTENTS_CONSISTENT
-                                    | G_FILE_SET_CONTENTS_DURABLE,
-                                  0666, &local))
-    return TRUE;
-  g_set_error(error, SC_ENGINE_ERROR, SC_ERROR_IO, "Could not write preview '%s': %s",
-              path, local != NULL ? local->message : cairo_status_to_string(st));
-  g_clear_error(&local);
-  return FALSE;
+  if (st != CAIRO_STATUS_SUCCESS) {
+    g_set_error(error, SC_ENGINE_ERROR, SC_ERROR_IO, "Could not encode the preview %s: %s",
+                path, cairo_status_to_string(st));
+    return FALSE;
+  }
+  /* Never half a PNG for a reader; 0666 lets the umask apply. */
+  return sc_file_write_atomic(path, png->data, png->len, 0666, TRUE, SC_ENGINE_ERROR,
+                              error);
 }

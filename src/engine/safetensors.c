@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sc-error.h"
+#include "sc-file.h"
 
 #define DIGEST_KEY "sha256"
 #define DIGEST_HEX_LEN 64
@@ -114,17 +115,7 @@ sc_safetensors_write(const char *path, const ScTensorEntry *tensors, size_t n_te
   g_autofree char *hex = digest_of(buf, total);
   memcpy(at + strlen("\"" DIGEST_KEY "\":\""), hex, DIGEST_HEX_LEN);
 
-  GError *local = NULL;
-  if (!g_file_set_contents_full(path, (const char *)buf, (gssize)total,
-                                G_FILE_SET_CONTENTS_CONSISTENT
-                                  | G_FILE_SET_CONTENTS_DURABLE,
-                                0644, &local)) {
-    g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_IO, "Cannot write %s: %s", path,
-                local->message);
-    g_error_free(local);
-    return FALSE;
-  }
-  return TRUE;
+  return sc_file_write_atomic(path, buf, total, 0644, TRUE, SC_CHECKPOINT_ERROR, error);
 }
 
 void

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "sc-file.h"
+
 #define ALL { TRUE, TRUE, TRUE }
 #define SUPERVISED { TRUE, FALSE, TRUE }
 #define PRETRAIN { FALSE, TRUE, FALSE }
@@ -74,15 +76,7 @@ sc_trainer_max_val_acc(const ScTrainer *trainer, ScRunKind run)
 static gboolean
 write_atomically(const char *path, const char *contents, gsize len, GError **error)
 {
-  GError *local = NULL;
-  if (!g_file_set_contents_full(path, contents, (gssize)len,
-                                G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local)) {
-    g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_IO, "Cannot write %s: %s", path,
-                local->message);
-    g_error_free(local);
-    return FALSE;
-  }
-  return TRUE;
+  return sc_file_write_atomic(path, contents, len, 0644, FALSE, SC_TRAINER_ERROR, error);
 }
 
 gboolean

@@ -18,8 +18,11 @@
  *                   (holding class sub-folders). Without `test/`, 20% of each
  *                   class (at least one image of a class with two or more) is
  *                   held out as test with a fixed seed, so every run of the same
- *                   folder validates on the same images. All images one size;
- *                   alpha is dropped; grey images load as RGB.
+ *                   folder validates on the same images. The images' most
+ *                   common size (from their headers; ties: the larger area,
+ *                   then the first in file order) is the data set's; the
+ *                   others are scaled to it (bilinear) and counted in
+ *                   n_scaled. Alpha is dropped; grey images load as RGB.
  *
  * Splits are read-only after opening; every accessor is safe from any thread. */
 #pragma once
@@ -67,6 +70,7 @@ typedef struct {
   ScSplit *unlabeled;  /* NULL if none */
   int n_classes;
   char **class_names;  /* n_classes names, NULL-terminated */
+  size_t n_scaled;     /* images of another size scaled to the data set's (folders) */
 } ScDataset;
 
 /* Opens the data set in the folder `path`. SC_FORMAT_AUTO detects the format

@@ -1,5 +1,7 @@
 /* A folder of images: one sub-folder per class (at the top or under
- * train/), optional unlabeled/ and test/ (see dataset.h). Decoded to HWC RGB in memory with gdk-pixbuf. */
+ * train/), optional unlabeled/ and test/ (see dataset.h). Decoded to HWC RGB
+ * in memory with gdk-pixbuf, every image at the data set's most common size
+ * (read from the headers first, so each file is decoded once). */
 /* TODO: every image is decoded at open, one at a time; a large folder wants a
  * thread pool or decoding on access. */
 #include "readers.h"
@@ -16,6 +18,8 @@
 #define HOLDOUT_PERCENT 20
 #define HOLDOUT_SEED 0x5eed     /* fixed: the test split belongs to the folder */
 #define HOLDOUT_RNG_STEP 1000   /* apart from split.c's choices */
+/* Ends every message about a file that cannot be decoded. */
+#define FIX_IMAGE "; remove or replace it"
 
 /* Files of one split before decoding: paths[i] has label labels[i] (-1: none). */
 typedef struct {
@@ -184,7 +188,7 @@ check_jpeg_complete(const char *path, GError **error)
   g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
               "%s: JPEG data ends at byte offset %" G_GSIZE_FORMAT " without its end "
               "marker: expected FF D9 after the scan at byte offset %" G_GSIZE_FORMAT
-              ", found none (truncated file?)",
+              ", found none (truncated file?)" FIX_IMAGE,
               path, len, last_sos);
   return FALSE;
 }
@@ -197,61 +201,119 @@ load_image(const char *path, GError **error)
   g_autoptr(GError) local = NULL;
   GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, &local);
   if (pb == NULL) {
-    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT, "Could not read image %s: %s", path,
-                local->message);
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT, "Could not read image %s: %s" FIX_IMAGE,
+                path, local->message);
     return NULL;
   }
   if (gdk_pixbuf_get_colorspace(pb) != GDK_COLORSPACE_RGB
       || gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3) {
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
-                "%s decodes to %d channels of %d bits, expected 8-bit RGB or RGBA", path,
-                gdk_pixbuf_get_n_channels(pb), gdk_pixbuf_get_bits_per_sample(pb));
+                "%s decodes to %d channels of %d bits, expected 8-bit RGB or RGBA" FIX_IMAGE,
+                path, gdk_pixbuf_get_n_channels(pb), gdk_pixbuf_get_bits_per_sample(pb));
     g_object_unref(pb);
     return NULL;
   }
   return pb;
 }
 
-/* Decodes every file of list into one split of h x w (set by the first image
- * of the data set when *h is 0). */
+/* One image size (from the headers) and how many files have it. */
+typedef struct {
+  int w, h;
+  size_t count;
+  size_t first; /* index of its first file, in file order */
+} SizeCount;
+
+/* Whether size a beats b: more images, then the larger area, then the one met
+ * first. */
+static gboolean
+size_wins(const SizeCount *a, const SizeCount *b)
+{
+  gint64 area_a = (gint64)a->w * a->h, area_b = (gint64)b->w * b->h;
+  if (a->count != b->count)
+    return a->count > b->count;
+  if (area_a != area_b)
+    return area_a > area_b;
+  return a->first < b->first;
+}
+
+/* The data set's image size: the most common one among the headers of every
+ * file of lists (n_lists), in file order. A file whose header cannot be read
+ * is decoded to name the reason. */
+static gboolean
+choose_size(const FileList *const *lists, size_t n_lists, int *w, int *h, GError **error)
+{
+  g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(SizeCount));
+  g_autoptr(GHashTable) index = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                                      NULL);
+  size_t at = 0;
+  for (size_t l = 0; l < n_lists; l++)
+    for (guint i = 0; i < lists[l]->paths->len; i++, at++) {
+      const char *path = lists[l]->paths->pdata[i];
+      int fw = 0, fh = 0;
+      if (gdk_pixbuf_get_file_info(path, &fw, &fh) == NULL || fw <= 0 || fh <= 0) {
+        g_autoptr(GdkPixbuf) pb = load_image(path, error);
+        if (pb == NULL)
+          return FALSE;
+        fw = gdk_pixbuf_get_width(pb);
+        fh = gdk_pixbuf_get_height(pb);
+      }
+      gint64 key = ((gint64)fw << 32) | (guint32)fh;
+      gpointer slot;
+      if (g_hash_table_lookup_extended(index, &key, NULL, &slot)) {
+        g_array_index(sizes, SizeCount, GPOINTER_TO_UINT(slot)).count++;
+      } else {
+        SizeCount c = { .w = fw, .h = fh, .count = 1, .first = at };
+        g_hash_table_insert(index, g_memdup2(&key, sizeof key), GUINT_TO_POINTER(sizes->len));
+        g_array_append_val(sizes, c);
+      }
+    }
+  g_assert(sizes->len > 0); /* list_files refuses a class without images */
+  const SizeCount *best = &g_array_index(sizes, SizeCount, 0);
+  for (guint i = 1; i < sizes->len; i++)
+    if (size_wins(&g_array_index(sizes, SizeCount, i), best))
+      best = &g_array_index(sizes, SizeCount, i);
+  *w = best->w;
+  *h = best->h;
+  g_debug("%zu images, %u sizes; %dx%d (width x height) is the most common, %zu images",
+          at, sizes->len, *w, *h, best->count);
+  return TRUE;
+}
+
+/* Decodes every file of list into one split of h x w; images of another
+ * size are scaled to it (bilinear) and counted in *n_scaled. */
 static ScSplit *
-decode_list(const char *split_name, const FileList *list, gboolean with_labels, int *h,
-            int *w, char **first_path, GError **error)
+decode_list(const char *split_name, const FileList *list, gboolean with_labels, int h,
+            int w, size_t *n_scaled, GError **error)
 {
   size_t n = list->paths->len;
-  g_autofree guint8 *pixels = NULL; /* (n, h, w, 3) */
-  size_t image_bytes = 0;
+  size_t image_bytes = (size_t)h * w * 3;
+  g_autofree guint8 *pixels = g_try_malloc(MAX(n * image_bytes, 1)); /* (n, h, w, 3) */
+  if (pixels == NULL) {
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_OUT_OF_MEMORY,
+                "Out of memory for %zu images of %dx%d", n, w, h);
+    return NULL;
+  }
   for (size_t i = 0; i < n; i++) {
     const char *path = list->paths->pdata[i];
     g_autoptr(GdkPixbuf) pb = load_image(path, error);
     if (pb == NULL)
       return NULL;
-    int pw = gdk_pixbuf_get_width(pb), ph = gdk_pixbuf_get_height(pb);
-    if (*h == 0) {
-      *h = ph;
-      *w = pw;
-      *first_path = g_strdup(path);
-    }
-    if (ph != *h || pw != *w) {
-      g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
-                  "%s is %dx%d (width x height), expected %dx%d like %s: all images of a "
-                  "data set must have one size", path, pw, ph, *w, *h, *first_path);
-      return NULL;
-    }
-    if (pixels == NULL) {
-      image_bytes = (size_t)*h * *w * 3;
-      pixels = g_try_malloc(MAX(n * image_bytes, 1));
-      if (pixels == NULL) {
+    if (gdk_pixbuf_get_width(pb) != w || gdk_pixbuf_get_height(pb) != h) {
+      GdkPixbuf *scaled = gdk_pixbuf_scale_simple(pb, w, h, GDK_INTERP_BILINEAR);
+      if (scaled == NULL) {
         g_set_error(error, SC_DATA_ERROR, SC_ERROR_OUT_OF_MEMORY,
-                    "Out of memory for %zu images of %dx%d", n, *w, *h);
+                    "Out of memory scaling %s to %dx%d", path, w, h);
         return NULL;
       }
+      g_object_unref(pb);
+      pb = scaled;
+      (*n_scaled)++;
     }
     pixbuf_to_hwc(pb, pixels + i * image_bytes);
   }
   int32_t *labels = with_labels ? g_memdup2(list->labels->data, n * sizeof(int32_t)) : NULL;
   g_autoptr(GBytes) bytes = g_bytes_new_take(g_steal_pointer(&pixels), n * image_bytes);
-  return sc_split_new_hwc(split_name, bytes, n, *h, *w, 3, labels);
+  return sc_split_new_hwc(split_name, bytes, n, h, w, 3, labels);
 }
 
 /* Class sub-folders of test/, each one of the training classes. */
@@ -374,14 +436,15 @@ sc_folder_open(const char *dir, GError **error)
   file_list_init(&train);
   file_list_init(&test);
   file_list_init(&unlabeled);
+  const FileList *all[] = { &train, &test, &unlabeled };
   int h = 0, w = 0;
-  g_autofree char *first = NULL;
   gboolean ok = list_files(dir, d, &train, &test, &unlabeled, error)
-                && (d->train = decode_list("train", &train, TRUE, &h, &w, &first, error))
-                && (d->test = decode_list("test", &test, TRUE, &h, &w, &first, error))
+                && choose_size(all, G_N_ELEMENTS(all), &w, &h, error)
+                && (d->train = decode_list("train", &train, TRUE, h, w, &d->n_scaled, error))
+                && (d->test = decode_list("test", &test, TRUE, h, w, &d->n_scaled, error))
                 && (unlabeled.paths->len == 0
-                    || (d->unlabeled = decode_list("unlabeled", &unlabeled, FALSE, &h, &w,
-                                                   &first, error)));
+                    || (d->unlabeled = decode_list("unlabeled", &unlabeled, FALSE, h, w,
+                                                   &d->n_scaled, error)));
   file_list_clear(&train);
   file_list_clear(&test);
   file_list_clear(&unlabeled);

@@ -45,8 +45,9 @@ has_image_subfolder(const char *dir, int depth)
   return FALSE;
 }
 
+/* The format of the data set in dir, from the names of its files. */
 static gboolean
-detect(const char *dir, ScDataFormat *format, GError **error)
+detect_format(const char *dir, ScDataFormat *format)
 {
   if (has_file(dir, "train_X.bin", NULL) || has_file(dir, "stl10_binary", "train_X.bin"))
     *format = SC_FORMAT_STL10;
@@ -59,17 +60,75 @@ detect(const char *dir, ScDataFormat *format, GError **error)
     *format = SC_FORMAT_IDX;
   else if (has_image_subfolder(dir, 2))
     *format = SC_FORMAT_FOLDER;
-  else {
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether dir holds a data set the readers open, not merely one that
+ * detection would pick and the folder reader explain: a folder data set then
+ * needs images in dir/<class>/ or dir/train/<class>/. */
+static gboolean
+holds_dataset(const char *dir, ScDataFormat *format)
+{
+  if (!detect_format(dir, format))
+    return FALSE;
+  if (*format != SC_FORMAT_FOLDER || has_image_subfolder(dir, 1))
+    return TRUE;
+  g_autofree char *train = g_build_filename(dir, "train", NULL);
+  return has_image_subfolder(train, 1);
+}
+
+/* "DIR/a (idx) or DIR/b (folder)": the sub-folders of dir that hold a data
+ * set (giving the folder above one is an easy slip), or NULL if none does. */
+static char *
+find_subfolder_datasets(const char *dir)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *sub = g_build_filename(dir, name, NULL);
+    ScDataFormat format;
+    if (name[0] != '.' && g_file_test(sub, G_FILE_TEST_IS_DIR) && holds_dataset(sub, &format))
+      g_ptr_array_add(found, g_strdup_printf("%s (%s)", sub, sc_data_format_name(format)));
+  }
+  if (found->len == 0)
+    return NULL;
+  g_ptr_array_sort(found, compare_strings);
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; i < found->len; i++)
+    g_string_append_printf(s, "%s%s", i == 0 ? "" : i + 1 == found->len ? " or " : ", ",
+                           (const char *)found->pdata[i]);
+  return g_string_free(s, FALSE);
+}
+
+static gboolean
+detect(const char *dir, ScDataFormat *format, GError **error)
+{
+  if (detect_format(dir, format)) {
+    g_debug("%s: detected format %s", dir, sc_data_format_name(*format));
+    return TRUE;
+  }
+  g_autofree char *below = find_subfolder_datasets(dir);
+  if (below != NULL)
+    g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
+                "Could not tell the data format of %s: it holds no data set itself, but "
+                "a sub-folder does: did you mean %s?", dir, below);
+  else
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
                 "Could not tell the data format of %s: looked for train_X.bin or "
                 "stl10_binary/train_X.bin (STL-10), data_batch_1.bin or "
                 "cifar-10-batches-bin/data_batch_1.bin (CIFAR-10), "
                 "train-images-idx3-ubyte[.gz] (IDX: MNIST, Fashion-MNIST) and sub-folders "
                 "of .png or .jpg images, one per class (folder)", dir);
-    return FALSE;
-  }
-  g_debug("%s: detected format %s", dir, sc_data_format_name(*format));
-  return TRUE;
+  return FALSE;
 }
 
 /* Every split has the train split's image size. */
