@@ -793,6 +793,10 @@ test_write_errors(void)
   g_assert_false(sc_chart_write_png(chart, missing, W, H, &error));
   g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_assert_nonnull(strstr(error->message, missing));
+  /* The file asked for and why, never the temporary file's name. */
+  g_autofree char *temporary = g_strconcat(missing, ".", NULL);
+  g_assert_null(strstr(error->message, temporary));
+  g_assert_nonnull(strstr(error->message, "does not exist"));
   g_clear_error(&error);
 
   g_assert_false(sc_chart_write_svg(chart, missing, W, H, &error));
@@ -814,7 +818,11 @@ test_write_errors(void)
   g_assert_false(sc_chart_write_png(chart, dir_path, W, H, &error));
   g_assert_nonnull(error);
   g_assert_nonnull(strstr(error->message, dir_path));
+  g_assert_nonnull(strstr(error->message, "is a folder"));
   g_clear_error(&error);
+  g_autoptr(GDir) dir = g_dir_open(out_dir, 0, NULL);
+  for (const char *name; (name = g_dir_read_name(dir)) != NULL;)
+    g_assert_false(g_str_has_prefix(name, "a-folder.png."));
   g_rmdir(dir_path);
 }
 

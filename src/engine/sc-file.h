@@ -16,8 +16,4 @@ G_BEGIN_DECLS
 gboolean sc_file_write_atomic(const char *path, const void *data, gsize len, int mode,
                               gboolean durable, GQuark domain, GError **error);
 
-/* Why writing path failed with errno err, in words that say what to check
- * (a missing folder, a file where a folder should be, permissions). */
-char *sc_file_describe_write_errno(const char *path, int err);
-
 G_END_DECLS

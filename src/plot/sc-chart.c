@@ -1,5 +1,6 @@
 /* ScChart: layout, drawing and file output of a training-curves chart. */
 #include "sc-chart.h"
+#include "sc-file.h"
 
 #include <cairo-svg.h>
 #include <math.h>
@@ -1144,12 +1145,8 @@ write_atomic(const ScChart *chart, ScChartFormat format, const char *path, int w
   g_autoptr(GByteArray) bytes = g_byte_array_new();
   if (!render_to_bytes(chart, format, width, height, bytes, path, error))
     return FALSE;
-  /* GLib writes a temporary file beside the target, syncs and renames it,
-   * so readers never see half a chart; 0666 lets the umask apply. */
-  return g_file_set_contents_full(path, (const char *)bytes->data, (gssize)bytes->len,
-                                  G_FILE_SET_CONTENTS_CONSISTENT
-                                    | G_FILE_SET_CONTENTS_DURABLE,
-                                  0666, error);
+  /* Never half a chart on disk; 0666 lets the umask apply. */
+  return sc_file_write_atomic(path, bytes->data, bytes->len, 0666, TRUE, G_FILE_ERROR, error);
 }
 
 gboolean
