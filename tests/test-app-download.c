@@ -241,6 +241,33 @@ test_import_folder(Fixture *f, gconstpointer data)
   assert_window_shows(f, f->stl10.folder);
 }
 
+/* A folder of something else (a 3-class PNG folder): the error says which
+ * STL-10 files were expected there, not that the copy is incomplete. */
+static void
+test_import_other_folder(Fixture *f, gconstpointer data)
+{
+  g_autofree char *other = g_build_filename(f->stl10.root, "pngs", NULL);
+  static const guint8 grey[3] = { 128, 128, 128 };
+  for (int k = 0; k < 3; k++) {
+    g_autofree char *name = g_strdup_printf("class%d/0.png", k);
+    g_autofree char *path = g_build_filename(other, name, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    fx_write_image(path, 8, 8, grey, FALSE);
+  }
+  g_assert_true(simclr_studio_download_dialog_import_folder(f->dialog, other));
+  g_assert_true(sc_app_test_wait(dialog_idle, f->dialog, 60));
+  const GError *error = simclr_studio_download_dialog_get_error(f->dialog);
+  g_assert_nonnull(error);
+  g_test_message("%s", error->message);
+  g_assert_null(strstr(error->message, "incomplete"));
+  g_assert_nonnull(strstr(error->message, "not an unpacked STL-10 folder"));
+  g_assert_nonnull(strstr(error->message, other));
+  for (int i = 0; i < 5; i++)
+    g_assert_nonnull(strstr(error->message, bin_names[i]));
+  maybe_screenshot(f, "download-dialog-other-folder");
+}
+
 static void
 test_import_folder_fails(Fixture *f, gconstpointer data)
 {
@@ -416,6 +443,8 @@ main(int argc, char **argv)
              test_import_folder, fixture_tear_down);
   g_test_add("/App/Download/import-folder-fails", Fixture, NULL, fixture_set_up,
              test_import_folder_fails, fixture_tear_down);
+  g_test_add("/App/Download/import-other-folder", Fixture, NULL, fixture_set_up,
+             test_import_other_folder, fixture_tear_down);
   g_test_add("/App/Download/import-archive", Fixture, NULL, fixture_set_up,
              test_import_archive, fixture_tear_down);
   g_test_add("/App/Download/download", Fixture, NULL, fixture_set_up, test_download,

@@ -17,6 +17,11 @@
 /* Steps after the first checkpoint before --close-during-training closes
  * the window. */
 #define CLOSE_AFTER_STEPS 3
+/* --screenshot-during-training: the picture once pretraining has this many
+ * epochs (the baseline's are all there), in a common laptop's window. */
+#define PICTURE_PRETRAIN_EPOCHS 3
+#define PICTURE_WIDTH_PX 1366
+#define PICTURE_HEIGHT_PX 768
 
 struct _SimclrStudioApplication {
   AdwApplication parent_instance;
@@ -26,6 +31,8 @@ struct _SimclrStudioApplication {
   char *screenshot_path;       /* --screenshot or --screenshot-after-training */
   char *scratch_runs_root;     /* picture modes' checkpoints, removed at exit */
   gboolean after_training;     /* --screenshot-after-training */
+  gboolean during_training;    /* --screenshot-during-training */
+  gboolean picture_taken;
   gboolean close_during_training;
   gboolean checkpoint_seen;
   guint n_steps_seen;
@@ -63,6 +70,27 @@ fail(SimclrStudioApplication *self, const char *message)
 
 /* ---- Picture modes ---- */
 
+/* Closes the window; during a training, answers its question as one who
+ * wants to quit. */
+static void
+close_window(SimclrStudioApplication *self)
+{
+  SimclrStudioWindow *window = self->window;
+  gboolean training = simclr_studio_window_get_training(window);
+  gtk_window_close(GTK_WINDOW(window));
+  if (!training)
+    return; /* the window may be gone already */
+  GtkWindow *dialog = simclr_studio_window_get_quit_dialog(window);
+  if (dialog == NULL) {
+    fail(self, "Closing during a training did not ask before quitting");
+    return;
+  }
+  g_print("Asked: %s %s\n", adw_message_dialog_get_heading(ADW_MESSAGE_DIALOG(dialog)),
+          adw_message_dialog_get_body(ADW_MESSAGE_DIALOG(dialog)));
+  adw_message_dialog_response(ADW_MESSAGE_DIALOG(dialog), "quit");
+  gtk_window_destroy(dialog);
+}
+
 static void
 take_screenshot(SimclrStudioApplication *self)
 {
@@ -77,7 +105,8 @@ take_screenshot(SimclrStudioApplication *self)
     return;
   }
   g_print("Wrote %s\n", self->screenshot_path);
-  gtk_window_close(GTK_WINDOW(self->window));
+  self->picture_taken = TRUE;
+  close_window(self);
 }
 
 static void
@@ -113,13 +142,18 @@ static void
 training_finished_cb(SimclrStudioWindow *window, gboolean completed,
                      SimclrStudioApplication *self)
 {
-  g_print("Longest main-loop stall during the training: %.1f ms\n",
+  g_debug("Longest main-loop stall during the training: %.1f ms",
           simclr_studio_window_get_max_stall_ms(window));
   const char *checkpoint = simclr_studio_window_get_checkpoint_path(window);
   if (checkpoint != NULL && g_file_test(checkpoint, G_FILE_TEST_IS_REGULAR))
     g_print("Checkpoint kept until exit: %s\n", checkpoint);
   if (self->close_during_training || self->screenshot_path == NULL)
     return;
+  if (self->during_training) {
+    if (!self->picture_taken)
+      fail(self, "The training ended before its picture was taken");
+    return;
+  }
   if (!completed) {
     fail(self, "The training did not complete (see the window's log)");
     return;
@@ -132,6 +166,11 @@ static void
 training_event_cb(SimclrStudioWindow *window, const ScTrainerEvent *event,
                   SimclrStudioApplication *self)
 {
+  if (self->during_training && event->kind == SC_EVENT_EPOCH_DONE
+      && event->run == SC_RUN_PRETRAIN && event->metrics.epoch == PICTURE_PRETRAIN_EPOCHS) {
+    screenshot_after_next_frame(self);
+    return;
+  }
   if (!self->close_during_training)
     return;
   /* Close in the middle of an epoch, after a checkpoint exists to be kept. */
@@ -142,7 +181,7 @@ training_event_cb(SimclrStudioWindow *window, const ScTrainerEvent *event,
   if (++self->n_steps_seen == CLOSE_AFTER_STEPS) {
     g_print("Closing the window during the training\n");
     self->close_requested_usec = g_get_monotonic_time();
-    gtk_window_close(GTK_WINDOW(self->window));
+    close_window(self);
   }
 }
 
@@ -158,6 +197,14 @@ static void
 first_paint_cb(GdkFrameClock *clock, SimclrStudioApplication *self)
 {
   g_signal_handlers_disconnect_by_func(clock, first_paint_cb, self);
+  /* The picture is the window without its resize border: grow the window
+   * by that border so the picture has the size asked for. */
+  GtkWidget *window = GTK_WIDGET(self->window);
+  int border_w = PICTURE_WIDTH_PX - gtk_widget_get_width(window);
+  int border_h = PICTURE_HEIGHT_PX - gtk_widget_get_height(window);
+  if (self->during_training && (border_w > 0 || border_h > 0))
+    gtk_window_set_default_size(GTK_WINDOW(window), PICTURE_WIDTH_PX + MAX(border_w, 0),
+                                PICTURE_HEIGHT_PX + MAX(border_h, 0));
   g_idle_add_once((GSourceOnceFunc)start_training, self);
 }
 
@@ -167,7 +214,7 @@ data_ready(SimclrStudioApplication *self)
   if (simclr_studio_window_get_loading(self->window))
     return;
   g_signal_handlers_disconnect_by_func(self->window, data_ready, self);
-  if (!self->after_training && !self->close_during_training) {
+  if (!self->after_training && !self->during_training && !self->close_during_training) {
     screenshot_after_next_frame(self);
     return;
   }
@@ -201,6 +248,8 @@ start_picture_mode(SimclrStudioApplication *self)
     return;
   }
   simclr_studio_window_set_runs_root(self->window, self->scratch_runs_root, 0);
+  if (self->during_training)
+    gtk_window_set_default_size(GTK_WINDOW(self->window), PICTURE_WIDTH_PX, PICTURE_HEIGHT_PX);
   self->watchdog_id = g_timeout_add_seconds(WATCHDOG_S, watchdog_cb, self);
   g_signal_connect(self->window, "training-finished", G_CALLBACK(training_finished_cb),
                    self);
@@ -276,7 +325,7 @@ simclr_studio_application_startup(GApplication *app)
     fail(self, error->message);
     return;
   }
-  if (self->after_training || self->close_during_training)
+  if (self->after_training || self->during_training || self->close_during_training)
     simclr_studio_settings_apply_quick(self->settings);
 }
 
@@ -295,6 +344,31 @@ simclr_studio_application_activate(GApplication *app)
   gtk_window_present(GTK_WINDOW(self->window));
 }
 
+/* `simclr-studio FOLDER`: FOLDER is the data set to open (the file
+ * manager's "Open With" gives a folder the same way). */
+static void
+simclr_studio_application_open(GApplication *app, GFile **files, int n_files,
+                               const char *hint)
+{
+  SimclrStudioApplication *self = SIMCLR_STUDIO_APPLICATION(app);
+  if (self->settings == NULL)
+    return;
+  g_autofree char *path = n_files > 0 ? g_file_get_path(files[0]) : NULL;
+  if (n_files > 1)
+    g_printerr("simclr-studio: one data set at a time: opening %s only\n",
+               path != NULL ? path : g_file_peek_path(files[0]));
+  if (path == NULL || !g_file_test(path, G_FILE_TEST_IS_DIR)) {
+    g_autofree char *uri = g_file_get_uri(files[0]);
+    g_printerr("simclr-studio: %s is not a folder: give the folder of a data set\n",
+               path != NULL ? path : uri);
+  } else if (self->window != NULL && simclr_studio_window_get_training(self->window)) {
+    g_printerr("simclr-studio: a training is running: %s opens once it has ended\n", path);
+  } else {
+    g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, path);
+  }
+  simclr_studio_application_activate(app);
+}
+
 static int
 simclr_studio_application_handle_local_options(GApplication *app, GVariantDict *options)
 {
@@ -302,6 +376,8 @@ simclr_studio_application_handle_local_options(GApplication *app, GVariantDict *
   const char *path = NULL;
   if (g_variant_dict_lookup(options, "screenshot-after-training", "^&ay", &path))
     self->after_training = TRUE;
+  else if (g_variant_dict_lookup(options, "screenshot-during-training", "^&ay", &path))
+    self->during_training = TRUE;
   else
     g_variant_dict_lookup(options, "screenshot", "^&ay", &path);
   self->screenshot_path = g_strdup(path);
@@ -359,6 +435,7 @@ simclr_studio_application_class_init(SimclrStudioApplicationClass *klass)
   object_class->finalize = simclr_studio_application_finalize;
   app_class->startup = simclr_studio_application_startup;
   app_class->activate = simclr_studio_application_activate;
+  app_class->open = simclr_studio_application_open;
   app_class->handle_local_options = simclr_studio_application_handle_local_options;
   app_class->shutdown = simclr_studio_application_shutdown;
 }
@@ -369,6 +446,9 @@ static const GOptionEntry options[] = {
   { "screenshot-after-training", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     "Train briefly on a tiny subset, save the window with its curves as a PNG, and exit",
     "FILE" },
+  { "screenshot-during-training", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    "Train briefly on a tiny subset, save the 1366x768 window during the pretraining, "
+    "and exit", "FILE" },
   { "close-during-training", 0, 0, G_OPTION_ARG_NONE, NULL,
     "Start a short training and close the window during it (checks a clean stop)", NULL },
   { NULL },
@@ -378,6 +458,7 @@ static void
 simclr_studio_application_init(SimclrStudioApplication *self)
 {
   g_application_add_main_option_entries(G_APPLICATION(self), options);
+  g_application_set_option_context_parameter_string(G_APPLICATION(self), "[FOLDER]");
   g_application_set_option_context_summary(
     G_APPLICATION(self), "Train and compare a supervised baseline, SimCLR pretraining and "
                          "finetuning. Without a display, use simclr-train.");
@@ -389,7 +470,7 @@ simclr_studio_application_new(void)
   simclr_studio_register_resources();
   return g_object_new(SIMCLR_STUDIO_TYPE_APPLICATION,
                       "application-id", SC_APP_ID,
-                      "flags", G_APPLICATION_DEFAULT_FLAGS,
+                      "flags", G_APPLICATION_HANDLES_OPEN,
                       "resource-base-path", SC_RESOURCE_PATH,
                       NULL);
 }

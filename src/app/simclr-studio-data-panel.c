@@ -66,6 +66,20 @@ count_text(size_t n)
   return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
+/* "60 000", or with a Quick run that takes fewer, "1 000 of 60 000". */
+static char *
+used_count_text(SimclrStudioDataPanel *self, size_t n)
+{
+  size_t subset = self->settings != NULL
+                    ? (size_t)MAX(g_settings_get_int(self->settings, SC_KEY_SUBSET), 0)
+                    : 0;
+  g_autofree char *all = count_text(n);
+  if (subset == 0 || subset >= n)
+    return g_steal_pointer(&all);
+  g_autofree char *used = count_text(subset);
+  return g_strdup_printf("%s of %s", used, all);
+}
+
 static void
 show_dataset(SimclrStudioDataPanel *self)
 {
@@ -87,10 +101,11 @@ show_dataset(SimclrStudioDataPanel *self)
     sc_split_height(train), c == 1 ? "grey" : "colour");
   adw_action_row_set_subtitle(self->format_row, format);
 
-  g_autofree char *n_train = count_text(sc_split_count(train));
-  g_autofree char *n_test = count_text(sc_split_count(d->test));
+  /* The images a training uses: a Quick run takes a few of each split. */
+  g_autofree char *n_train = used_count_text(self, sc_split_count(train));
+  g_autofree char *n_test = used_count_text(self, sc_split_count(d->test));
   g_autofree char *n_unlabeled =
-    d->unlabeled != NULL ? count_text(sc_split_count(d->unlabeled)) : NULL;
+    d->unlabeled != NULL ? used_count_text(self, sc_split_count(d->unlabeled)) : NULL;
   g_autofree char *images = g_strdup_printf(
     "%s train · %s test · %s%s", n_train, n_test, n_unlabeled ? n_unlabeled : "no",
     n_unlabeled ? " unlabeled" : " separate unlabeled split (train images are used)");
@@ -342,6 +357,8 @@ simclr_studio_data_panel_set_settings(SimclrStudioDataPanel *self, GSettings *se
   self->settings = g_object_ref(settings);
   g_signal_connect_object(settings, "changed::" SC_KEY_DATA_FOLDER,
                           G_CALLBACK(folder_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object(settings, "changed::" SC_KEY_SUBSET, G_CALLBACK(show_dataset), self,
+                          G_CONNECT_SWAPPED);
   load(self);
 }
 
@@ -364,4 +381,11 @@ simclr_studio_data_panel_get_loading(SimclrStudioDataPanel *self)
 {
   g_return_val_if_fail(SIMCLR_STUDIO_IS_DATA_PANEL(self), FALSE);
   return self->loading;
+}
+
+const char *
+simclr_studio_data_panel_get_images_text(SimclrStudioDataPanel *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_DATA_PANEL(self), NULL);
+  return adw_action_row_get_subtitle(self->images_row);
 }

@@ -22,6 +22,8 @@ const ScDataset *simclr_studio_data_panel_get_dataset(SimclrStudioDataPanel *sel
 /* The last loading error, or NULL. */
 const char *simclr_studio_data_panel_get_error(SimclrStudioDataPanel *self);
 gboolean simclr_studio_data_panel_get_loading(SimclrStudioDataPanel *self);
+/* The "Images" row's text: the images of each split a training uses. */
+const char *simclr_studio_data_panel_get_images_text(SimclrStudioDataPanel *self);
 /* Shows the "Get STL-10" dialog (one at a time), as its button does; NULL
  * when the app was built without download support. */
 GtkWindow *simclr_studio_data_panel_open_download_dialog(SimclrStudioDataPanel *self);

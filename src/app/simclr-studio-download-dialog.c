@@ -255,6 +255,34 @@ work_thread(GTask *task, gpointer source_object, gpointer task_data, GCancellabl
     g_task_return_error(task, error);
 }
 
+/* A folder without the data set's files is most likely another folder, not
+ * a damaged copy: name every expected file that is not there (in the folder
+ * or in its <folder_name> sub-folder, where the import looks too). NULL
+ * when all are there. */
+static char *
+missing_files_message(const ScDownloadSource *source, const char *folder)
+{
+  g_autofree char *inner = g_build_filename(folder, source->folder_name, NULL);
+  const char *root = g_file_test(inner, G_FILE_TEST_IS_DIR) ? inner : folder;
+  g_autoptr(GString) missing = g_string_new(NULL);
+  guint n_missing = 0, n_files = 0;
+  for (const ScDownloadFile *f = source->files; f != NULL && f->name != NULL; f++) {
+    n_files++;
+    g_autofree char *path = g_build_filename(root, f->name, NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+      continue;
+    g_string_append_printf(missing, "%s%s", n_missing++ > 0 ? ", " : "", f->name);
+  }
+  if (n_missing == 0)
+    return NULL;
+  if (n_missing == n_files)
+    return g_strdup_printf("%s is not an unpacked STL-10 folder: none of the STL-10 files "
+                           "(%s) is there. Choose the %s folder that the archive unpacks "
+                           "to, or its parent", root, missing->str, source->folder_name);
+  return g_strdup_printf("%s lacks %u of the %u STL-10 files: %s. Unpack the archive again "
+                         "or download it again", root, n_missing, n_files, missing->str);
+}
+
 static void
 work_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -282,6 +310,14 @@ work_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
     g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, path);
   } else {
     gboolean cancelled = g_error_matches(error, SC_DOWNLOAD_ERROR, SC_DOWNLOAD_ERROR_CANCELLED);
+    g_autofree char *missing = work->kind == WORK_FOLDER
+                                   && g_file_test(work->path, G_FILE_TEST_IS_DIR)
+                                 ? missing_files_message(work->source, work->path)
+                                 : NULL;
+    if (missing != NULL) {
+      g_free(error->message);
+      error->message = g_steal_pointer(&missing);
+    }
     set_status(self, error->message, !cancelled);
     gtk_label_set_text(self->progress_label, cancelled ? "Cancelled" : "Failed");
     self->error = g_steal_pointer(&error);

@@ -23,18 +23,42 @@ struct _SimclrStudioParamsPanel {
 
 G_DEFINE_FINAL_TYPE(SimclrStudioParamsPanel, simclr_studio_params_panel, ADW_TYPE_BIN)
 
-/* Keys that "Reset" restores (the data set and augmentations have their own). */
+/* Keys that "Reset" restores: every training setting but the data set,
+ * the augmentation strengths of the preview page included. */
 static const char *const hyperparameter_keys[] = {
   SC_KEY_EPOCHS, SC_KEY_BATCH_SIZE, SC_KEY_LEARNING_RATE, SC_KEY_CONTRASTIVE_LEARNING_RATE,
   SC_KEY_TEMPERATURE, SC_KEY_WIDTH, SC_KEY_INPUT_SIZE, SC_KEY_SEED, SC_KEY_COSINE_SCHEDULE,
   SC_KEY_LABELED_PER_CLASS, SC_KEY_UNLABELED_CAP, SC_KEY_SUBSET, SC_KEY_BACKEND,
+  SC_KEY_WEAK_MIN_AREA, SC_KEY_WEAK_BRIGHTNESS, SC_KEY_WEAK_JITTER,
+  SC_KEY_STRONG_MIN_AREA, SC_KEY_STRONG_BRIGHTNESS, SC_KEY_STRONG_JITTER,
 };
+
+void
+simclr_studio_params_panel_reset(SimclrStudioParamsPanel *self)
+{
+  g_return_if_fail(SIMCLR_STUDIO_IS_PARAMS_PANEL(self));
+  for (size_t i = 0; i < G_N_ELEMENTS(hyperparameter_keys); i++)
+    g_settings_reset(self->settings, hyperparameter_keys[i]);
+}
 
 static void
 reset_clicked_cb(SimclrStudioParamsPanel *self)
 {
-  for (size_t i = 0; i < G_N_ELEMENTS(hyperparameter_keys); i++)
-    g_settings_reset(self->settings, hyperparameter_keys[i]);
+  simclr_studio_params_panel_reset(self);
+}
+
+void
+simclr_studio_params_panel_commit(SimclrStudioParamsPanel *self)
+{
+  g_return_if_fail(SIMCLR_STUDIO_IS_PARAMS_PANEL(self));
+  GtkSpinButton *spins[] = {
+    self->epochs_spin, self->batch_spin, self->lr_spin, self->clr_spin,
+    self->temperature_spin, self->width_spin, self->input_spin, self->seed_spin,
+    self->labeled_spin, self->unlabeled_spin, self->subset_spin,
+  };
+  /* Parses the text and sets the value, which the binding writes. */
+  for (size_t i = 0; i < G_N_ELEMENTS(spins); i++)
+    gtk_spin_button_update(spins[i]);
 }
 
 static void

@@ -13,6 +13,12 @@ G_DECLARE_FINAL_TYPE(SimclrStudioParamsPanel, simclr_studio_params_panel, SIMCLR
 void simclr_studio_params_panel_set_settings(SimclrStudioParamsPanel *self,
                                              GSettings *settings);
 
+/* Takes the values typed into the fields but not confirmed yet (no Enter,
+ * focus still there), as leaving the field would. */
+void simclr_studio_params_panel_commit(SimclrStudioParamsPanel *self);
+/* Back to the defaults: hyperparameters, labels, backend and augmentations. */
+void simclr_studio_params_panel_reset(SimclrStudioParamsPanel *self);
+
 /* NULL while the probe for a GPU runs or when CUDA is usable, else why not. */
 const char *simclr_studio_params_panel_get_cuda_problem(SimclrStudioParamsPanel *self);
 

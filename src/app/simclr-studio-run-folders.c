@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -106,6 +107,37 @@ holds_checkpoint(const char *root, const char *name)
   return g_file_test(path, G_FILE_TEST_IS_REGULAR);
 }
 
+/* Whether the folder holds the results of a finished training: its
+ * history.json says every run it trained is complete. */
+static gboolean
+holds_finished_results(const char *root, const char *name)
+{
+  g_autofree char *path = g_build_filename(root, name, "history.json", NULL);
+  if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+    return FALSE;
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  if (!json_parser_load_from_file(parser, path, &error)) {
+    /* Unreadable now is not proof of an unfinished training: keep it. */
+    g_debug("%s: %s; kept", path, error->message);
+    return TRUE;
+  }
+  JsonNode *root_node = json_parser_get_root(parser);
+  JsonObject *top = JSON_NODE_HOLDS_OBJECT(root_node) ? json_node_get_object(root_node) : NULL;
+  JsonObject *progress = top != NULL && json_object_has_member(top, "progress")
+                           ? json_object_get_object_member(top, "progress")
+                           : NULL;
+  if (progress == NULL)
+    return TRUE;
+  g_autoptr(GList) runs = json_object_get_values(progress);
+  for (GList *l = runs; l != NULL; l = l->next) {
+    JsonObject *run = JSON_NODE_HOLDS_OBJECT(l->data) ? json_node_get_object(l->data) : NULL;
+    if (run == NULL || !json_object_get_boolean_member_with_default(run, "complete", FALSE))
+      return FALSE;
+  }
+  return runs != NULL;
+}
+
 /* Removes a run folder unless a training holds its lock; the lock is held
  * while removing, so no training can start writing into it meanwhile. */
 static void
@@ -129,7 +161,8 @@ remove_logged(const char *root, const char *name)
 /* Removes the older run folders of ROOT that hold no checkpoint (runs that
  * failed or stopped before their first epoch ended: nothing to resume), then
  * the oldest ones until at most KEEP remain, the new folder CURRENT
- * included. A folder locked by a training (of another window or process,
+ * included. The results of a finished training are never removed, nor
+ * counted: only stopped and failed runs make way. A folder locked by a training (of another window or process,
  * perhaps before its first checkpoint) is neither removed nor counted. Only
  * names that look like run folders are touched; failures are logged, not
  * fatal: a training must not fail because an old folder stayed. */
@@ -147,7 +180,8 @@ prune_run_folders(const char *root, const char *current, guint keep)
       continue;
     /* The new folder is never a candidate: within one second it may reuse
      * the name of a folder just removed and so sort as the oldest. */
-    if (strcmp(name, current) == 0 || simclr_studio_run_folder_is_locked(path))
+    if (strcmp(name, current) == 0 || simclr_studio_run_folder_is_locked(path)
+        || holds_finished_results(root, name))
       continue;
     if (!holds_checkpoint(root, name))
       remove_logged(root, name);

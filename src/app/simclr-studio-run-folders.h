@@ -14,7 +14,8 @@ char *simclr_studio_runs_root_dup(void);
 /* Creates ROOT/STAMP (STAMP-2, -3... when a folder of that second exists)
  * and locks it, then keeps only the newest KEEP run folders of ROOT that
  * hold a checkpoint, the new one included; KEEP 0 keeps them all. Folders
- * another training has locked are never removed. *lock_fd gets the
+ * another training has locked, and those holding a finished training's
+ * results (history.json, every run complete), are never removed. *lock_fd gets the
  * descriptor that holds the new folder's lock (close it once the training
  * ends); with lock_fd NULL the folder is left unlocked. */
 char *simclr_studio_run_folder_new(const char *root, guint keep, int *lock_fd,

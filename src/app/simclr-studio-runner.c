@@ -2,6 +2,7 @@
 #include "simclr-studio-runner.h"
 
 #include "sc-error.h"
+#include "sc-results.h"
 
 #ifdef __linux__
 #include <sys/resource.h>
@@ -21,6 +22,8 @@ struct _SimclrStudioRunner {
   /* Main thread only. */
   GThread *thread;
   ScTrainer *last_trainer; /* kept after a run for its history */
+  gboolean results_written;
+  GError *results_error;   /* why the last training's results are missing */
   gboolean running;
   gboolean paused;
   guint n_updates;
@@ -31,6 +34,8 @@ struct _SimclrStudioRunner {
   gboolean idle_pending; /* an update is scheduled on the main loop */
   gboolean done;         /* the worker has ended */
   GError *error;         /* its result */
+  GError *write_error;   /* writing its result files failed */
+  gboolean wrote;        /* it wrote them */
   ScTrainer *trainer;    /* while the worker owns one */
   gboolean cancel_requested;
   gboolean pause_requested;
@@ -131,10 +136,21 @@ worker(gpointer data)
       sc_trainer_run(trainer, &error);
   }
 
+  /* What simclr-train writes into --out, for a finished or stopped
+   * training; the encoder only when it finished. Here, not on the main
+   * thread: the charts take a while to draw. */
+  GError *write_error = NULL;
+  gboolean stopped = g_error_matches(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
+  gboolean wrote = FALSE;
+  if (trainer != NULL && self->checkpoint_dir != NULL && (error == NULL || stopped))
+    wrote = sc_results_write(trainer, self->checkpoint_dir, error == NULL, &write_error);
+
   g_mutex_lock(&self->lock);
   self->trainer = NULL;
   self->done = TRUE;
   self->error = error;
+  self->write_error = write_error;
+  self->wrote = wrote;
   schedule_flush_locked(self);
   g_mutex_unlock(&self->lock);
   return trainer; /* freed on the main thread after join */
@@ -162,6 +178,11 @@ flush_cb(gpointer data)
   g_array_set_clear_func(self->queue, queued_event_clear);
   gboolean done = self->done;
   GError *error = done ? g_steal_pointer(&self->error) : NULL;
+  if (done) {
+    g_clear_error(&self->results_error);
+    self->results_error = g_steal_pointer(&self->write_error);
+    self->results_written = self->wrote;
+  }
   self->done = FALSE;
   self->idle_pending = FALSE;
   g_mutex_unlock(&self->lock);
@@ -208,6 +229,8 @@ simclr_studio_runner_finalize(GObject *object)
   g_clear_pointer(&self->last_trainer, sc_trainer_free);
   g_array_unref(self->queue);
   g_clear_error(&self->error);
+  g_clear_error(&self->write_error);
+  g_clear_error(&self->results_error);
   sc_train_config_clear(&self->config);
   g_free(self->checkpoint_dir);
   g_mutex_clear(&self->lock);
@@ -263,6 +286,8 @@ simclr_studio_runner_start(SimclrStudioRunner *self, const ScTrainConfig *config
   self->cancel_requested = FALSE;
   self->pause_requested = FALSE;
   self->done = FALSE;
+  self->wrote = FALSE;
+  g_clear_error(&self->write_error);
   g_mutex_unlock(&self->lock);
 
   self->thread = g_thread_try_new("simclr-trainer", worker, self, error);
@@ -270,6 +295,8 @@ simclr_studio_runner_start(SimclrStudioRunner *self, const ScTrainConfig *config
     return FALSE;
   self->running = TRUE;
   self->paused = FALSE;
+  self->results_written = FALSE;
+  g_clear_error(&self->results_error);
   return TRUE;
 }
 
@@ -340,4 +367,18 @@ simclr_studio_runner_get_n_updates(SimclrStudioRunner *self)
 {
   g_return_val_if_fail(SIMCLR_STUDIO_IS_RUNNER(self), 0);
   return self->n_updates;
+}
+
+gboolean
+simclr_studio_runner_get_results_written(SimclrStudioRunner *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_RUNNER(self), FALSE);
+  return self->results_written;
+}
+
+const GError *
+simclr_studio_runner_get_results_error(SimclrStudioRunner *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_RUNNER(self), NULL);
+  return self->results_error;
 }

@@ -41,6 +41,10 @@ void simclr_studio_runner_wait(SimclrStudioRunner *self);
 /* The history of the last training as CSV; only while not running. */
 gboolean simclr_studio_runner_write_history_csv(SimclrStudioRunner *self, const char *path,
                                                 GError **error);
+/* Whether the last training wrote its result files into its checkpoint
+ * folder (sc_results_write), or why not; valid from "finished" on. */
+gboolean simclr_studio_runner_get_results_written(SimclrStudioRunner *self);
+const GError *simclr_studio_runner_get_results_error(SimclrStudioRunner *self);
 /* Updates the UI received, for tests of the coalescing. */
 guint simclr_studio_runner_get_n_updates(SimclrStudioRunner *self);
 

@@ -31,13 +31,35 @@ lookup_schema(GError **error)
   return schema;
 }
 
+/* dconf writes through the D-Bus session bus. Without one (a plain
+ * xvfb-run, a bare ssh session) every write fails after the fact and each
+ * changed value springs back, so keep the settings in memory instead and
+ * say so once. */
+static gboolean
+default_backend_can_write(void)
+{
+  GSettingsBackend *backend = g_settings_backend_get_default();
+  gboolean dconf = g_str_equal(G_OBJECT_TYPE_NAME(backend), "DConfSettingsBackend");
+  g_object_unref(backend);
+  if (!dconf)
+    return TRUE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, &error);
+  if (bus != NULL)
+    return TRUE;
+  g_message("No D-Bus session bus (%s): the settings work in this session but will not "
+            "be kept after it ends", error->message);
+  return FALSE;
+}
+
 GSettings *
 simclr_studio_settings_new(gboolean in_memory, GError **error)
 {
   g_autoptr(GSettingsSchema) schema = lookup_schema(error);
   if (schema == NULL)
     return NULL;
-  g_autoptr(GSettingsBackend) backend = in_memory ? g_memory_settings_backend_new() : NULL;
+  g_autoptr(GSettingsBackend) backend =
+    in_memory || !default_backend_can_write() ? g_memory_settings_backend_new() : NULL;
   return g_settings_new_full(schema, backend, NULL);
 }
 

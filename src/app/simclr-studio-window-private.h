@@ -32,6 +32,7 @@ struct _SimclrStudioWindow {
   GtkLabel *status_label;
   GtkTextView *log_view;
   GtkScrolledWindow *log_scroller;
+  GtkLabel *contrastive_label; /* the glossary's c_acc entry */
 
   GSettings *settings;
   SimclrStudioRunner *runner;
@@ -56,6 +57,8 @@ struct _SimclrStudioWindow {
   gboolean log_follows;  /* the log scrolls to each new line */
   AdwToast *last_error_toast; /* the newest error toast, for tests */
   GtkWindow *error_dialog;    /* weak: the open error details */
+  GtkWindow *quit_dialog;     /* weak: "Stop the training and quit?" */
+  gboolean setting_reference; /* the reference box follows the data set */
 };
 
 /* Curves of the run series, and the dashed reference series after them. */

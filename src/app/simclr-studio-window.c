@@ -365,8 +365,13 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
       log_printf(self, "The last checkpoint is in %s.", self->checkpoint_dir);
     simclr_studio_window_show_error(self, "Training failed", error->message);
   }
-  log_printf(self, "Longest main-loop stall during the training: %.1f ms",
-             self->max_stall_ms);
+  g_debug("Longest main-loop stall during the training: %.1f ms", self->max_stall_ms);
+  const GError *results_error = simclr_studio_runner_get_results_error(self->runner);
+  if (simclr_studio_runner_get_results_written(self->runner))
+    log_printf(self, "History, charts%s in %s.", completed ? " and encoder" : "",
+               self->checkpoint_dir);
+  else if (results_error != NULL)
+    log_printf(self, "Could not write the history and charts: %s", results_error->message);
   gtk_label_set_text(self->status_label, self->checkpoint_path ? "Checkpoint kept" : "");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), self->checkpoint_path);
 
@@ -400,6 +405,9 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
                         "A training is already running");
     return FALSE;
   }
+  /* A value typed but not confirmed is what the user sees: train with it,
+   * whether Train was clicked (the field lost focus) or Ctrl+Enter pressed. */
+  simclr_studio_params_panel_commit(self->params_panel);
   ScTrainConfig config;
   simclr_studio_settings_get_config(self->settings, &config);
   /* The folder stays locked while the worker writes into it, so that no
@@ -474,6 +482,44 @@ simclr_studio_window_get_max_stall_ms(SimclrStudioWindow *self)
 
 /* ---- Wiring ---- */
 
+/* The curves, progress and status of the last training belong to the data
+ * it trained on: another data set starts from an empty page. */
+static void
+clear_training_page(SimclrStudioWindow *self, const char *data_name)
+{
+  gboolean shown = FALSE;
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    shown = shown || self->history[r]->len > 0;
+    g_array_set_size(self->history[r], 0);
+  }
+  shown = shown || self->checkpoint_dir != NULL;
+  if (!shown)
+    return;
+  g_clear_pointer(&self->checkpoint_path, g_free);
+  g_clear_pointer(&self->checkpoint_dir, g_free);
+  gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
+  gtk_progress_bar_set_text(self->progress_bar, "");
+  gtk_label_set_text(self->status_label, "");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), NULL);
+  log_printf(self, "Data set changed to %s: the curves of the previous data were cleared.",
+             data_name != NULL ? data_name : "none");
+}
+
+/* The Keras reference lines are results on STL-10: shown by default on
+ * STL-10 only; once the user ticks or clears the box, that choice holds. */
+static void
+show_reference_default(SimclrStudioWindow *self)
+{
+  const ScDataset *d = simclr_studio_data_panel_get_dataset(self->data_panel);
+  g_autoptr(GVariant) chosen = g_settings_get_user_value(self->settings, SC_KEY_SHOW_REFERENCE);
+  gboolean show = chosen != NULL ? g_variant_get_boolean(chosen)
+                                 : d != NULL && d->format == SC_FORMAT_STL10;
+  self->setting_reference = TRUE;
+  gtk_check_button_set_active(self->reference_check, show);
+  self->setting_reference = FALSE;
+  rebuild_charts(self);
+}
+
 static void
 dataset_changed_cb(SimclrStudioWindow *self)
 {
@@ -481,6 +527,9 @@ dataset_changed_cb(SimclrStudioWindow *self)
   simclr_studio_preview_panel_set_dataset(self->preview_panel, d);
   g_autofree char *name = d != NULL ? g_path_get_basename(d->path) : NULL;
   adw_window_title_set_subtitle(self->window_title, name != NULL ? name : "no data set");
+  if (!simclr_studio_runner_get_running(self->runner))
+    clear_training_page(self, name);
+  show_reference_default(self);
   simclr_studio_window_actions_update(self);
 }
 
@@ -508,7 +557,25 @@ runs_setting_cb(SimclrStudioWindow *self)
 static void
 reference_toggled_cb(SimclrStudioWindow *self)
 {
+  if (!self->setting_reference)
+    g_settings_set_boolean(self->settings, SC_KEY_SHOW_REFERENCE,
+                           gtk_check_button_get_active(self->reference_check));
   rebuild_charts(self);
+}
+
+/* The glossary's c_acc entry, for the batch size set: the model picks the
+ * other view of an image among a batch's views, so chance is 1 in B. */
+static void
+show_contrastive_chance(SimclrStudioWindow *self)
+{
+  int batch = g_settings_get_int(self->settings, SC_KEY_BATCH_SIZE);
+  g_autofree char *text = g_markup_printf_escaped(
+    "<b>Contrastive accuracy</b> (c_acc in the log). Each image of a batch is augmented "
+    "twice. For every view, the model must find the other view of the same image among "
+    "the views of the batch. c_acc is how often it does; with the batch size set now "
+    "(%d images), guessing gets %.2g%%. It rises as the encoder learns what stays the "
+    "same under cropping and colour changes.", batch, 100.0 / MAX(batch, 1));
+  gtk_label_set_markup(self->contrastive_label, text);
 }
 
 static void
@@ -520,20 +587,70 @@ epochs_changed_cb(SimclrStudioWindow *self)
   rebuild_charts(self);
 }
 
+/* Stop after the current step, let the window go at once, and destroy it
+ * when the worker has ended (the application stays until then). */
+static void
+close_after_training(SimclrStudioWindow *self)
+{
+  if (self->closing)
+    return;
+  self->closing = TRUE;
+  simclr_studio_runner_cancel(self->runner);
+  gtk_widget_set_visible(GTK_WIDGET(self), FALSE);
+}
+
+static void
+quit_response_cb(SimclrStudioWindow *self, const char *response)
+{
+  if (g_str_equal(response, "quit") && simclr_studio_runner_get_running(self->runner))
+    close_after_training(self);
+}
+
+static void
+ask_before_quitting(SimclrStudioWindow *self)
+{
+  if (self->quit_dialog != NULL) {
+    gtk_window_present(self->quit_dialog);
+    return;
+  }
+  g_autofree char *body =
+    self->checkpoint_path != NULL
+      ? g_strdup_printf("The training stops after the current step. Its last checkpoint "
+                        "is kept in %s; `simclr-train --resume` continues it from there.",
+                        self->checkpoint_dir)
+      : g_strdup_printf("The training stops after the current step. It has saved no "
+                        "checkpoint yet: the epoch under way in %s is lost.",
+                        self->checkpoint_dir);
+  GtkWidget *dialog =
+    adw_message_dialog_new(GTK_WINDOW(self), "Stop the training and quit?", body);
+  AdwMessageDialog *message = ADW_MESSAGE_DIALOG(dialog);
+  adw_message_dialog_add_responses(message, "cancel", "_Cancel", "quit", "_Quit", NULL);
+  adw_message_dialog_set_response_appearance(message, "quit", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response(message, "cancel");
+  adw_message_dialog_set_close_response(message, "cancel");
+  g_signal_connect_object(dialog, "response", G_CALLBACK(quit_response_cb), self,
+                          G_CONNECT_SWAPPED);
+  self->quit_dialog = GTK_WINDOW(dialog);
+  g_object_add_weak_pointer(G_OBJECT(dialog), (gpointer *)&self->quit_dialog);
+  gtk_window_present(GTK_WINDOW(dialog));
+}
+
 static gboolean
 simclr_studio_window_close_request(GtkWindow *window)
 {
   SimclrStudioWindow *self = SIMCLR_STUDIO_WINDOW(window);
   if (!simclr_studio_runner_get_running(self->runner))
     return GTK_WINDOW_CLASS(simclr_studio_window_parent_class)->close_request(window);
-  /* Stop after the current step, let the window go at once, and destroy it
-   * when the worker has ended (the application stays until then). */
-  if (!self->closing) {
-    self->closing = TRUE;
-    simclr_studio_runner_cancel(self->runner);
-    gtk_widget_set_visible(GTK_WIDGET(self), FALSE);
-  }
+  if (!self->closing)
+    ask_before_quitting(self);
   return TRUE;
+}
+
+GtkWindow *
+simclr_studio_window_get_quit_dialog(SimclrStudioWindow *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), NULL);
+  return self->quit_dialog;
 }
 
 static void
@@ -554,6 +671,8 @@ simclr_studio_window_dispose(GObject *object)
   g_clear_object(&self->last_error_toast);
   if (self->error_dialog != NULL)
     gtk_window_destroy(self->error_dialog);
+  if (self->quit_dialog != NULL)
+    gtk_window_destroy(self->quit_dialog);
   gtk_widget_dispose_template(GTK_WIDGET(self), SIMCLR_STUDIO_TYPE_WINDOW);
   G_OBJECT_CLASS(simclr_studio_window_parent_class)->dispose(object);
 }
@@ -629,6 +748,7 @@ simclr_studio_window_class_init(SimclrStudioWindowClass *klass)
   BIND(status_label);
   BIND(log_view);
   BIND(log_scroller);
+  BIND(contrastive_label);
 #undef BIND
 }
 
@@ -674,10 +794,14 @@ simclr_studio_window_new(AdwApplication *app, GSettings *settings)
                           self, G_CONNECT_SWAPPED);
   g_signal_connect_swapped(self->runs_dropdown, "notify::selected",
                            G_CALLBACK(runs_selected_cb), self);
-  g_settings_bind(settings, SC_KEY_SHOW_REFERENCE, self->reference_check, "active",
-                  G_SETTINGS_BIND_DEFAULT);
+  show_reference_default(self);
   g_signal_connect_swapped(self->reference_check, "toggled",
                            G_CALLBACK(reference_toggled_cb), self);
+  g_signal_connect_object(settings, "changed::" SC_KEY_SHOW_REFERENCE,
+                          G_CALLBACK(show_reference_default), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object(settings, "changed::" SC_KEY_BATCH_SIZE,
+                          G_CALLBACK(show_contrastive_chance), self, G_CONNECT_SWAPPED);
+  show_contrastive_chance(self);
   g_signal_connect_object(settings, "changed::" SC_KEY_EPOCHS, G_CALLBACK(epochs_changed_cb),
                           self, G_CONNECT_SWAPPED);
 

@@ -33,5 +33,8 @@ gboolean simclr_studio_window_get_loading(SimclrStudioWindow *self);
 const char *simclr_studio_window_get_checkpoint_path(SimclrStudioWindow *self);
 /* Longest main-loop stall of the last training, in milliseconds. */
 double simclr_studio_window_get_max_stall_ms(SimclrStudioWindow *self);
+/* The open "Stop the training and quit?" dialog (closing the window during a
+ * training asks it), or NULL. */
+GtkWindow *simclr_studio_window_get_quit_dialog(SimclrStudioWindow *self);
 
 G_END_DECLS

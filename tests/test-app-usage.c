@@ -1,0 +1,509 @@
+/* What a new user met in the window: a value typed but not confirmed is the
+ * one trained with, settings hold without a D-Bus session, quitting during
+ * a training asks first, each training leaves simclr-train's result files,
+ * the chart and page follow the data set, Reset covers the augmentations,
+ * and the app opens a folder given on its command line. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <math.h>
+#include <string.h>
+
+#include "simclr-studio-application.h"
+#include "simclr-studio-run-folders.h"
+#include "simclr-studio-screenshot.h"
+#include "simclr-studio-settings.h"
+#include "simclr-studio-window-private.h"
+#include "test-app-util.h"
+#include "test-data-fixtures.h"
+#include "test-util.h"
+
+/* U+2009, the thin space between digit groups of the data panel's counts. */
+#define THIN "\xe2\x80\x89"
+
+typedef struct {
+  GSettings *settings;
+  SimclrStudioWindow *window; /* weak */
+  char *data_home;
+} Fixture;
+
+static void
+fixture_set_up(Fixture *f, gconstpointer data)
+{
+  f->data_home = sc_test_mkdtemp();
+  g_autoptr(GError) error = NULL;
+  f->settings = simclr_studio_settings_new(TRUE, &error);
+  g_assert_no_error(error);
+}
+
+static void
+fixture_tear_down(Fixture *f, gconstpointer data)
+{
+  if (f->window != NULL)
+    gtk_window_destroy(GTK_WINDOW(f->window));
+  g_clear_object(&f->settings);
+  sc_test_rmtree(f->data_home);
+  g_free(f->data_home);
+}
+
+static gboolean
+not_loading(gpointer data)
+{
+  return !simclr_studio_window_get_loading(data);
+}
+
+static gboolean
+have_default_data(void)
+{
+  if (g_file_test(SC_DEFAULT_DATA_DIR, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  g_test_skip("The default data set " SC_DEFAULT_DATA_DIR " is not installed");
+  return FALSE;
+}
+
+static SimclrStudioWindow *
+open_window(Fixture *f)
+{
+  f->window = simclr_studio_window_new(NULL, f->settings);
+  g_object_add_weak_pointer(G_OBJECT(f->window), (gpointer *)&f->window);
+  g_autofree char *runs = g_build_filename(f->data_home, "runs", NULL);
+  simclr_studio_window_set_runs_root(f->window, runs, SIMCLR_STUDIO_RUNS_KEPT);
+  sc_app_test_show(GTK_WINDOW(f->window));
+  g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
+  return f->window;
+}
+
+static char *
+log_text(SimclrStudioWindow *w)
+{
+  GtkTextBuffer *log = gtk_text_view_get_buffer(w->log_view);
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(log, &start, &end);
+  return gtk_text_buffer_get_text(log, &start, &end, FALSE);
+}
+
+static guint
+n_points(SimclrStudioChartView *view, guint series)
+{
+  return sc_chart_get_n_points(simclr_studio_chart_view_get_chart(view), series);
+}
+
+static guint
+n_series(SimclrStudioChartView *view)
+{
+  return sc_chart_get_n_series(simclr_studio_chart_view_get_chart(view));
+}
+
+/* The spin button of the row titled title, under root. */
+static GtkSpinButton *
+find_spin(GtkWidget *root, const char *title)
+{
+  if (ADW_IS_ACTION_ROW(root)
+      && g_strcmp0(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(root)), title) == 0) {
+    GtkWidget *w = adw_action_row_get_activatable_widget(ADW_ACTION_ROW(root));
+    return GTK_IS_SPIN_BUTTON(w) ? GTK_SPIN_BUTTON(w) : NULL;
+  }
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
+       c = gtk_widget_get_next_sibling(c)) {
+    GtkSpinButton *found = find_spin(c, title);
+    if (found != NULL)
+      return found;
+  }
+  return NULL;
+}
+
+static gboolean
+is_destroyed(gpointer data)
+{
+  return *(gpointer *)data == NULL;
+}
+
+static gboolean
+saw_checkpoint(gpointer data)
+{
+  return simclr_studio_window_get_checkpoint_path(data) != NULL;
+}
+
+static void
+save_screenshot(GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv("SC_TEST_SCREENSHOT_DIR");
+  if (dir == NULL)
+    return;
+  g_autofree char *file = g_strconcat(name, ".png", NULL);
+  g_autofree char *path = g_build_filename(dir, file, NULL);
+  g_autoptr(GError) error = NULL;
+  simclr_studio_save_widget_png(widget, path, &error);
+  g_assert_no_error(error);
+}
+
+/* ---- Typed values ---- */
+
+/* "3" typed into Epochs per run, no Enter, then Ctrl+Enter: 3 epochs. */
+static void
+test_typed_value_trains(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  simclr_studio_settings_apply_quick(f->settings);
+  SimclrStudioWindow *w = open_window(f);
+  GtkSpinButton *epochs = find_spin(GTK_WIDGET(w), "Epochs per run");
+  g_assert_nonnull(epochs);
+  gtk_widget_grab_focus(GTK_WIDGET(epochs));
+  gtk_editable_set_text(GTK_EDITABLE(epochs), "3");
+  g_assert_cmpint(g_settings_get_int(f->settings, SC_KEY_EPOCHS), ==, 5);
+
+  /* Ctrl+Enter is the window's start action. */
+  g_action_group_activate_action(G_ACTION_GROUP(w), "start", NULL);
+  g_assert_true(simclr_studio_window_get_training(w));
+  g_assert_cmpint(g_settings_get_int(f->settings, SC_KEY_EPOCHS), ==, 3);
+  g_assert_cmpint(w->epochs, ==, 3);
+  g_action_group_activate_action(G_ACTION_GROUP(w), "stop", NULL);
+  simclr_studio_runner_wait(w->runner);
+}
+
+/* ---- Settings without a session bus ---- */
+
+/* In a process of its own, before anything has asked for the default
+ * settings backend: as under a plain xvfb-run, dconf and no session bus. */
+static int
+settings_without_bus_child(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = simclr_studio_settings_new(FALSE, &error);
+  if (settings == NULL) {
+    g_printerr("%s\n", error->message);
+    return 1;
+  }
+  g_settings_set_int(settings, SC_KEY_EPOCHS, 7);
+  g_settings_set_double(settings, SC_KEY_STRONG_MIN_AREA, 0.5);
+  /* A failed write springs back once its commit has failed. */
+  gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC;
+  while (g_get_monotonic_time() < until)
+    g_main_context_iteration(NULL, FALSE);
+  int epochs = g_settings_get_int(settings, SC_KEY_EPOCHS);
+  double area = g_settings_get_double(settings, SC_KEY_STRONG_MIN_AREA);
+  g_print("epochs %d, strong min area %.2f\n", epochs, area);
+  return epochs == 7 && area == 0.5 ? 0 : 1;
+}
+
+static void
+test_settings_without_bus(void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_unsetenv(launcher, "GSETTINGS_BACKEND");
+  g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
+  g_subprocess_launcher_setenv(launcher, "SC_TEST_SETTINGS_CHILD", "1", TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self = g_file_read_link("/proc/self/exe", &error);
+  g_assert_no_error(error);
+  g_autoptr(GSubprocess) child = g_subprocess_launcher_spawn(launcher, &error, self, NULL);
+  g_assert_no_error(error);
+  g_autofree char *out = NULL;
+  g_assert_true(g_subprocess_communicate_utf8(child, NULL, NULL, &out, NULL, &error));
+  g_assert_no_error(error);
+  g_test_message("%s", out);
+  g_assert_cmpint(g_subprocess_get_exit_status(child), ==, 0);
+  g_assert_nonnull(strstr(out, "epochs 7, strong min area 0.50"));
+  g_assert_null(strstr(out, "failed to commit"));
+  /* Said once. */
+  const char *said = strstr(out, "will not be kept");
+  g_assert_nonnull(said);
+  g_assert_null(strstr(said + 1, "will not be kept"));
+}
+
+/* ---- Quitting during a training ---- */
+
+/* As a click on a response's button: the response, then the dialog goes. */
+static void
+answer(GtkWindow *dialog, const char *response)
+{
+  adw_message_dialog_response(ADW_MESSAGE_DIALOG(dialog), response);
+  gtk_window_destroy(dialog);
+}
+
+static void
+test_quit_asks(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  simclr_studio_settings_apply_quick(f->settings);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 50);
+  SimclrStudioWindow *w = open_window(f);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  g_assert_true(sc_app_test_wait(saw_checkpoint, w, 120));
+
+  /* Closing asks, naming the folder whose checkpoint is kept; Cancel goes
+   * on training. */
+  gtk_window_close(GTK_WINDOW(w));
+  GtkWindow *dialog = simclr_studio_window_get_quit_dialog(w);
+  g_assert_nonnull(dialog);
+  g_object_add_weak_pointer(G_OBJECT(dialog), (gpointer *)&dialog);
+  AdwMessageDialog *message = ADW_MESSAGE_DIALOG(dialog);
+  g_assert_cmpstr(adw_message_dialog_get_heading(message), ==, "Stop the training and quit?");
+  g_assert_nonnull(strstr(adw_message_dialog_get_body(message), w->checkpoint_dir));
+  g_assert_true(adw_message_dialog_has_response(message, "cancel"));
+  g_assert_true(adw_message_dialog_has_response(message, "quit"));
+  sc_app_test_wait_frame(GTK_WIDGET(dialog));
+  save_screenshot(GTK_WIDGET(dialog), "quit-dialog");
+  answer(dialog, "cancel");
+  g_assert_null(dialog);
+  g_assert_true(simclr_studio_window_get_training(w));
+  g_assert_true(gtk_widget_get_visible(GTK_WIDGET(w)));
+
+  /* Quit: the training stops and the window goes, its checkpoint kept. */
+  g_autofree char *dir = g_strdup(w->checkpoint_dir);
+  gtk_window_close(GTK_WINDOW(w));
+  dialog = simclr_studio_window_get_quit_dialog(w);
+  g_assert_nonnull(dialog);
+  answer(dialog, "quit");
+  g_assert_true(sc_app_test_wait(is_destroyed, &f->window, 60));
+  g_autofree char *ckpt = g_build_filename(dir, "checkpoint.safetensors", NULL);
+  g_assert_true(g_file_test(ckpt, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+test_idle_close_does_not_ask(Fixture *f, gconstpointer data)
+{
+  SimclrStudioWindow *w = open_window(f);
+  gtk_window_close(GTK_WINDOW(w));
+  g_assert_true(sc_app_test_wait(is_destroyed, &f->window, 10));
+}
+
+/* ---- Results, and a change of data set ---- */
+
+static const char *const result_files[] = {
+  "checkpoint.safetensors", "history.csv", "history.json", "accuracy.png", "accuracy.svg",
+  "loss.png", "loss.svg", "encoder.safetensors",
+};
+
+static void
+test_results_and_data_change(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  simclr_studio_settings_apply_quick(f->settings);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 1);
+  SimclrStudioWindow *w = open_window(f);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  simclr_studio_runner_wait(w->runner);
+  g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(w->progress_bar), "Done"));
+
+  /* The run folder holds what simclr-train writes into --out. */
+  for (size_t i = 0; i < G_N_ELEMENTS(result_files); i++) {
+    g_autofree char *path = g_build_filename(w->checkpoint_dir, result_files[i], NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+      g_error("%s was not written", path);
+  }
+  g_autofree char *text = log_text(w);
+  g_test_message("%s", text);
+  g_assert_nonnull(strstr(text, w->checkpoint_dir));
+  /* The developer's measure is not the user's. */
+  g_assert_null(strstr(text, "stall"));
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 1);
+
+  /* Another data set: the page no longer shows the old data's curves. */
+  g_autofree char *stl = g_build_filename(f->data_home, "stl10_binary", NULL);
+  fx_stl10_folder(stl, 20, 10, 0);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, stl);
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_nonnull(simclr_studio_data_panel_get_dataset(w->data_panel));
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+    g_assert_cmpuint(n_points(w->loss_chart, r), ==, 0);
+  }
+  g_assert_null(strstr(gtk_progress_bar_get_text(w->progress_bar), "Done"));
+  g_assert_cmpstr(gtk_label_get_text(w->status_label), ==, "");
+}
+
+/* history.json of a training: every run complete, or not. */
+static void
+put_history(const char *dir, gboolean complete)
+{
+  g_autofree char *json = g_strdup_printf(
+    "{\"progress\": {\"baseline\": {\"epochs_done\": %d, \"epochs\": 2, \"complete\": %s}}}",
+    complete ? 2 : 1, complete ? "true" : "false");
+  fx_write_text(dir, "history.json", json);
+  fx_write_text(dir, "checkpoint.safetensors", "x");
+}
+
+/* Finished trainings' results are never pruned; stopped ones are, beyond
+ * the newest few. */
+static void
+test_prune_keeps_results(void)
+{
+  g_autofree char *root = sc_test_mkdtemp();
+  const char *finished[] = { "20200101-000000", "20200101-000002", "20200101-000004" };
+  const char *stopped[] = { "20200101-000001", "20200101-000003", "20200101-000005",
+                            "20200101-000006" };
+  for (size_t i = 0; i < G_N_ELEMENTS(finished); i++) {
+    g_autofree char *dir = g_build_filename(root, finished[i], NULL);
+    put_history(dir, TRUE);
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(stopped); i++) {
+    g_autofree char *dir = g_build_filename(root, stopped[i], NULL);
+    put_history(dir, FALSE);
+  }
+  g_autoptr(GError) error = NULL;
+  g_autofree char *made = simclr_studio_run_folder_new(root, 3, NULL, &error);
+  g_assert_no_error(error);
+  for (size_t i = 0; i < G_N_ELEMENTS(finished); i++) {
+    g_autofree char *dir = g_build_filename(root, finished[i], NULL);
+    g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
+  }
+  /* Keep 3 with the new one: the two newest stopped runs stay. */
+  for (size_t i = 0; i < G_N_ELEMENTS(stopped); i++) {
+    g_autofree char *dir = g_build_filename(root, stopped[i], NULL);
+    g_assert_cmpint(g_file_test(dir, G_FILE_TEST_IS_DIR), ==, i >= 2);
+  }
+  g_assert_true(g_file_test(made, G_FILE_TEST_IS_DIR));
+  sc_test_rmtree(root);
+}
+
+/* ---- Reference lines ---- */
+
+static void
+test_reference_follows_data(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  SimclrStudioWindow *w = open_window(f);
+  /* Fashion-MNIST: no STL-10 lines by default. */
+  g_assert_false(gtk_check_button_get_active(w->reference_check));
+  g_assert_cmpuint(n_series(w->accuracy_chart), ==, SC_N_RUNS);
+
+  /* STL-10: shown. */
+  g_autofree char *stl = g_build_filename(f->data_home, "stl10_binary", NULL);
+  fx_stl10_folder(stl, 20, 10, 0);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, stl);
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(gtk_check_button_get_active(w->reference_check));
+  g_assert_cmpuint(n_series(w->accuracy_chart), ==, 2 * SC_N_RUNS);
+
+  /* The user's choice holds on any data set. */
+  gtk_check_button_set_active(w->reference_check, FALSE);
+  g_assert_cmpuint(n_series(w->accuracy_chart), ==, SC_N_RUNS);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, "");
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, stl);
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_false(gtk_check_button_get_active(w->reference_check));
+  gtk_check_button_set_active(w->reference_check, TRUE);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, "");
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(gtk_check_button_get_active(w->reference_check));
+  g_assert_cmpuint(n_series(w->accuracy_chart), ==, 2 * SC_N_RUNS);
+}
+
+/* ---- Reset ---- */
+
+static void
+test_reset_restores_augmentations(Fixture *f, gconstpointer data)
+{
+  SimclrStudioWindow *w = open_window(f);
+  g_settings_set_double(f->settings, SC_KEY_STRONG_MIN_AREA, 0.83);
+  g_settings_set_double(f->settings, SC_KEY_WEAK_JITTER, 0.5);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 3);
+  simclr_studio_params_panel_reset(w->params_panel);
+  g_assert_cmpfloat(g_settings_get_double(f->settings, SC_KEY_STRONG_MIN_AREA), ==, 0.25);
+  g_assert_cmpfloat(g_settings_get_double(f->settings, SC_KEY_WEAK_JITTER), ==, 0.1);
+  g_assert_cmpint(g_settings_get_int(f->settings, SC_KEY_EPOCHS), ==, 20);
+}
+
+/* ---- Texts that follow the settings ---- */
+
+static void
+test_texts_follow_settings(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  SimclrStudioWindow *w = open_window(f);
+  /* The glossary's chance level is the batch size's. */
+  const char *glossary = gtk_label_get_text(w->contrastive_label);
+  g_assert_nonnull(strstr(glossary, "(525 images), guessing gets 0.19%"));
+  g_settings_set_int(f->settings, SC_KEY_BATCH_SIZE, 100);
+  glossary = gtk_label_get_text(w->contrastive_label);
+  g_assert_nonnull(strstr(glossary, "(100 images), guessing gets 1%"));
+
+  /* The Images row gives what a Quick run uses. */
+  const char *images = simclr_studio_data_panel_get_images_text(w->data_panel);
+  g_test_message("%s", images);
+  g_assert_true(g_str_has_prefix(images, "60" THIN "000 train · 10" THIN "000 test"));
+  g_settings_set_int(f->settings, SC_KEY_SUBSET, 1000);
+  images = simclr_studio_data_panel_get_images_text(w->data_panel);
+  g_test_message("%s", images);
+  g_assert_true(g_str_has_prefix(images, "1" THIN "000 of 60" THIN "000 train · 1" THIN
+                                         "000 of 10" THIN "000 test"));
+}
+
+/* ---- A folder on the command line ---- */
+
+typedef struct {
+  GtkWindow *window;
+  char *shown;
+} OpenState;
+
+/* Once the window is built: the data set it opens, then close it. */
+static void
+check_and_close(OpenState *state)
+{
+  SimclrStudioWindow *w = SIMCLR_STUDIO_WINDOW(state->window);
+  state->shown = g_settings_get_string(w->settings, SC_KEY_DATA_FOLDER);
+  gtk_window_close(state->window);
+}
+
+static void
+window_added_cb(GtkApplication *app, GtkWindow *window, OpenState *state)
+{
+  state->window = window;
+  g_idle_add_once((GSourceOnceFunc)check_and_close, state);
+}
+
+static void
+test_open_folder_argument(void)
+{
+  g_autofree char *folder = sc_test_mkdtemp();
+  fx_idx_folder(folder, 20, 10, 28, 28, FALSE);
+  g_autoptr(SimclrStudioApplication) app = simclr_studio_application_new();
+  g_application_set_flags(G_APPLICATION(app), g_application_get_flags(G_APPLICATION(app))
+                                                | G_APPLICATION_NON_UNIQUE);
+  OpenState state = { NULL };
+  g_signal_connect(app, "window-added", G_CALLBACK(window_added_cb), &state);
+  char *argv[] = { "simclr-studio", folder, NULL };
+  int status = g_application_run(G_APPLICATION(app), 2, argv);
+  g_assert_cmpint(status, ==, 0);
+  g_assert_cmpstr(state.shown, ==, folder);
+  g_free(state.shown);
+  sc_test_rmtree(folder);
+}
+
+int
+main(int argc, char *argv[])
+{
+  if (g_getenv("SC_TEST_SETTINGS_CHILD") != NULL)
+    return settings_without_bus_child();
+  if (!sc_app_test_init(&argc, &argv))
+    return 0;
+  g_test_add("/App/Usage/typed-value-trains", Fixture, NULL, fixture_set_up,
+             test_typed_value_trains, fixture_tear_down);
+  g_test_add_func("/App/Usage/settings-without-session-bus", test_settings_without_bus);
+  g_test_add("/App/Usage/quit-asks", Fixture, NULL, fixture_set_up, test_quit_asks,
+             fixture_tear_down);
+  g_test_add("/App/Usage/idle-close-does-not-ask", Fixture, NULL, fixture_set_up,
+             test_idle_close_does_not_ask, fixture_tear_down);
+  g_test_add("/App/Usage/results-and-data-change", Fixture, NULL, fixture_set_up,
+             test_results_and_data_change, fixture_tear_down);
+  g_test_add_func("/App/Usage/prune-keeps-results", test_prune_keeps_results);
+  g_test_add("/App/Usage/reference-follows-data", Fixture, NULL, fixture_set_up,
+             test_reference_follows_data, fixture_tear_down);
+  g_test_add("/App/Usage/reset-restores-augmentations", Fixture, NULL, fixture_set_up,
+             test_reset_restores_augmentations, fixture_tear_down);
+  g_test_add("/App/Usage/texts-follow-settings", Fixture, NULL, fixture_set_up,
+             test_texts_follow_settings, fixture_tear_down);
+  g_test_add_func("/App/Usage/open-folder-argument", test_open_folder_argument);
+  return g_test_run();
+}
