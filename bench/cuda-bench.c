@@ -2,7 +2,7 @@
  *
  *   cuda-bench [--batch 525] [--steps 200] [--runs 20] [--warmup 3]
  *              [--labeled 25] [--case contrastive|supervised|epoch|all]
- *              [--no-tf32]
+ *              [--precision fp32|tf32|bf16] [--no-tf32]
  *
  * Cases, each timed as the trainer runs it (engine API only):
  *   contrastive: two views of B images as one batch of 2B through the
@@ -40,7 +40,7 @@ typedef struct {
   int runs;    /* timed steps of the step cases */
   int warmup;  /* untimed steps first (cuDNN's algorithm search happens here) */
   int labeled; /* probe images per epoch step */
-  gboolean tf32;
+  ScCudaPrecision precision;
 } BenchConfig;
 
 /* The epoch case: the contrastive model, the online probe and the data set. */
@@ -97,11 +97,12 @@ run_step_case(ScBackend *be, const BenchConfig *cfg, gboolean contrastive, GErro
     double median = step_s[cfg->runs / 2], peak, used;
     memory_mib(be, &peak, &used);
     printf("{\"impl\": \"ours-cuda\", \"case\": \"%s\", \"batch\": %d, "
-           "\"images_per_step\": %d, \"tf32\": %s, \"steps\": %d, \"median_step_s\": %.5f, "
+           "\"images_per_step\": %d, \"tf32\": %s, \"precision\": \"%s\", \"steps\": %d, \"median_step_s\": %.5f, "
            "\"min_step_s\": %.5f, \"images_per_s\": %.1f, \"loss\": %.4f, "
            "\"backend_peak_mib\": %.1f, \"device_used_mib\": %.1f}\n",
            contrastive ? "contrastive" : "supervised", cfg->batch, b.rows,
-           cfg->tf32 ? "true" : "false", cfg->runs, median, step_s[0], b.rows / median,
+           cfg->precision == SC_CUDA_PRECISION_TF32 ? "true" : "false",
+           sc_cuda_precision_name(cfg->precision), cfg->runs, median, step_s[0], b.rows / median,
            bench_mean_loss(&b, contrastive ? b.rows / 2 : b.rows), peak, used);
     fflush(stdout);
   }
@@ -209,10 +210,12 @@ run_epoch(ScBackend *be, const BenchConfig *cfg, GError **error)
     memory_mib(be, &peak, &used);
     double images = (double)cfg->steps * 2 * batch;
     printf("{\"impl\": \"ours-cuda\", \"case\": \"epoch\", \"batch\": %d, \"steps\": %d, "
-           "\"labeled_per_step\": %d, \"tf32\": %s, \"epoch_s\": %.4f, "
+           "\"labeled_per_step\": %d, \"tf32\": %s, \"precision\": \"%s\", \"epoch_s\": %.4f, "
            "\"step_s\": %.5f, \"images_per_s\": %.1f, \"backend_peak_mib\": %.1f, "
            "\"device_used_mib\": %.1f}\n",
-           batch, cfg->steps, cfg->labeled, cfg->tf32 ? "true" : "false", epoch_s,
+           batch, cfg->steps, cfg->labeled,
+           cfg->precision == SC_CUDA_PRECISION_TF32 ? "true" : "false",
+           sc_cuda_precision_name(cfg->precision), epoch_s,
            epoch_s / cfg->steps, images / epoch_s, peak, used);
     fflush(stdout);
   }
@@ -224,9 +227,9 @@ int
 main(int argc, char **argv)
 {
   BenchConfig cfg = { .batch = 525, .steps = 200, .runs = 20, .warmup = 3, .labeled = 25,
-                      .tf32 = TRUE };
+                      .precision = SC_CUDA_PRECISION_TF32 };
   gboolean no_tf32 = FALSE;
-  g_autofree char *which = NULL;
+  g_autofree char *which = NULL, *precision = NULL;
   GOptionEntry entries[] = {
     { "batch", 'b', 0, G_OPTION_ARG_INT, &cfg.batch, "Images per batch B (525)", "N" },
     { "steps", 's', 0, G_OPTION_ARG_INT, &cfg.steps, "Steps of the epoch case (200)", "N" },
@@ -235,7 +238,10 @@ main(int argc, char **argv)
     { "labeled", 'l', 0, G_OPTION_ARG_INT, &cfg.labeled, "Probe images per step (25)", "N" },
     { "case", 'c', 0, G_OPTION_ARG_STRING, &which,
       "contrastive, supervised, epoch or all", "NAME" },
-    { "no-tf32", 0, 0, G_OPTION_ARG_NONE, &no_tf32, "Full float32 math", NULL },
+    { "no-tf32", 0, 0, G_OPTION_ARG_NONE, &no_tf32, "Full float32 math (--precision fp32)",
+      NULL },
+    { "precision", 'p', 0, G_OPTION_ARG_STRING, &precision, "fp32, tf32 or bf16 (tf32)",
+      "NAME" },
     { NULL },
   };
   g_autoptr(GError) error = NULL;
@@ -245,7 +251,12 @@ main(int argc, char **argv)
     g_printerr("cuda-bench: %s\n", error->message);
     return 2;
   }
-  cfg.tf32 = !no_tf32;
+  if (no_tf32)
+    cfg.precision = SC_CUDA_PRECISION_FP32;
+  if (precision != NULL && !sc_cuda_precision_parse(precision, &cfg.precision, &error)) {
+    g_printerr("cuda-bench: --precision: %s\n", error->message);
+    return 2;
+  }
   if (cfg.batch < 2 || cfg.steps < 1 || cfg.runs < 1 || cfg.warmup < 0 || cfg.labeled < 0) {
     g_printerr("cuda-bench: --batch must be >= 2, --steps and --runs >= 1, "
                "--warmup and --labeled >= 0\n");
@@ -265,9 +276,9 @@ main(int argc, char **argv)
     g_printerr("cuda-bench: %s\n", error->message);
     return 77;
   }
-  sc_cuda_backend_set_tf32(be, cfg.tf32);
-  g_printerr("cuda-bench: %s, B = %d, TF32 %s\n", sc_cuda_backend_device_name(be), cfg.batch,
-             cfg.tf32 ? "on" : "off");
+  sc_cuda_backend_set_precision(be, cfg.precision);
+  g_printerr("cuda-bench: %s, B = %d, %s\n", sc_cuda_backend_device_name(be), cfg.batch,
+             sc_cuda_precision_name(cfg.precision));
   gboolean ok = TRUE;
   if (ok && (all || g_str_equal(name, "contrastive")))
     ok = run_step_case(be, &cfg, TRUE, &error);
