@@ -440,6 +440,50 @@ test_texts_follow_settings(Fixture *f, gconstpointer data)
                                          "000 of 10" THIN "000 test"));
 }
 
+/* ---- The batch size before Train ---- */
+
+static GtkButton *
+find_button(GtkWidget *root, const char *label)
+{
+  if (GTK_IS_BUTTON(root) && gtk_widget_get_visible(root)
+      && g_strcmp0(gtk_button_get_label(GTK_BUTTON(root)), label) == 0)
+    return GTK_BUTTON(root);
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
+       c = gtk_widget_get_next_sibling(c)) {
+    GtkButton *found = find_button(c, label);
+    if (found != NULL)
+      return found;
+  }
+  return NULL;
+}
+
+/* 20 labeled and 10 unlabeled images, and batches of 525: no step. The
+ * nearest size that works (30) shows beside the field and sets it. */
+static void
+test_batch_suggestion(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  g_settings_set_int(f->settings, SC_KEY_SUBSET, 1000);
+  g_settings_set_int(f->settings, SC_KEY_LABELED_PER_CLASS, 2);
+  g_settings_set_int(f->settings, SC_KEY_UNLABELED_CAP, 10);
+  SimclrStudioWindow *w = open_window(f);
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 30);
+  GtkButton *use = find_button(GTK_WIDGET(w->params_panel), "Use 30");
+  g_assert_nonnull(use);
+  sc_app_test_wait_frame(GTK_WIDGET(w));
+  save_screenshot(GTK_WIDGET(w), "batch-suggestion");
+  g_signal_emit_by_name(use, "clicked");
+  g_assert_cmpint(g_settings_get_int(f->settings, SC_KEY_BATCH_SIZE), ==, 30);
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
+  g_assert_null(find_button(GTK_WIDGET(w->params_panel), "Use 30"));
+  /* A size with steps needs no suggestion; one without gets it again. */
+  g_settings_set_int(f->settings, SC_KEY_BATCH_SIZE, 10);
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
+  g_settings_set_int(f->settings, SC_KEY_BATCH_SIZE, 31);
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 30);
+}
+
 /* ---- A folder on the command line ---- */
 
 typedef struct {
@@ -504,6 +548,8 @@ main(int argc, char *argv[])
              test_reset_restores_augmentations, fixture_tear_down);
   g_test_add("/App/Usage/texts-follow-settings", Fixture, NULL, fixture_set_up,
              test_texts_follow_settings, fixture_tear_down);
+  g_test_add("/App/Usage/batch-suggestion", Fixture, NULL, fixture_set_up,
+             test_batch_suggestion, fixture_tear_down);
   g_test_add_func("/App/Usage/open-folder-argument", test_open_folder_argument);
   return g_test_run();
 }

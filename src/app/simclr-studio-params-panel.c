@@ -14,11 +14,14 @@ struct _SimclrStudioParamsPanel {
   GtkSpinButton *labeled_spin, *unlabeled_spin, *subset_spin;
   GtkSwitch *cosine_switch;
   AdwActionRow *cuda_row;
+  AdwActionRow *batch_row;
+  GtkWidget *batch_suggestion_button;
   GtkCheckButton *cpu_check, *cuda_check;
 
   GSettings *settings;
   char *cuda_problem;
   gboolean cuda_usable;
+  int batch_suggestion; /* 0: none */
 };
 
 G_DEFINE_FINAL_TYPE(SimclrStudioParamsPanel, simclr_studio_params_panel, ADW_TYPE_BIN)
@@ -59,6 +62,42 @@ simclr_studio_params_panel_commit(SimclrStudioParamsPanel *self)
   /* Parses the text and sets the value, which the binding writes. */
   for (size_t i = 0; i < G_N_ELEMENTS(spins); i++)
     gtk_spin_button_update(spins[i]);
+}
+
+static void
+batch_suggestion_clicked_cb(SimclrStudioParamsPanel *self)
+{
+  if (self->batch_suggestion > 0)
+    g_settings_set_int(self->settings, SC_KEY_BATCH_SIZE, self->batch_suggestion);
+}
+
+void
+simclr_studio_params_panel_set_batch_suggestion(SimclrStudioParamsPanel *self, int size,
+                                                const char *why)
+{
+  g_return_if_fail(SIMCLR_STUDIO_IS_PARAMS_PANEL(self));
+  self->batch_suggestion = size;
+  gtk_widget_set_visible(self->batch_suggestion_button, size > 0);
+  if (size > 0) {
+    g_autofree char *label = g_strdup_printf("Use %d", size);
+    gtk_button_set_label(GTK_BUTTON(self->batch_suggestion_button), label);
+    gtk_widget_set_tooltip_text(self->batch_suggestion_button, why);
+  }
+  g_autofree char *subtitle =
+    size > 0 ? g_strdup_printf("Gives no step with these images; %d is the nearest that does",
+                               size)
+             : NULL;
+  adw_action_row_set_subtitle(self->batch_row,
+                              subtitle != NULL ? subtitle
+                                               : "Images per contrastive step (unlabeled and "
+                                                 "labeled)");
+}
+
+int
+simclr_studio_params_panel_get_batch_suggestion(SimclrStudioParamsPanel *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_PARAMS_PANEL(self), 0);
+  return self->batch_suggestion;
 }
 
 static void
@@ -165,11 +204,14 @@ simclr_studio_params_panel_class_init(SimclrStudioParamsPanelClass *klass)
   BIND(subset_spin);
   BIND(cosine_switch);
   BIND(cuda_row);
+  BIND(batch_row);
+  BIND(batch_suggestion_button);
   BIND(cpu_check);
   BIND(cuda_check);
 #undef BIND
   gtk_widget_class_bind_template_callback(widget_class, reset_clicked_cb);
   gtk_widget_class_bind_template_callback(widget_class, backend_toggled_cb);
+  gtk_widget_class_bind_template_callback(widget_class, batch_suggestion_clicked_cb);
 }
 
 static void

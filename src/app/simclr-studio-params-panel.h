@@ -19,6 +19,13 @@ void simclr_studio_params_panel_commit(SimclrStudioParamsPanel *self);
 /* Back to the defaults: hyperparameters, labels, backend and augmentations. */
 void simclr_studio_params_panel_reset(SimclrStudioParamsPanel *self);
 
+/* When the data give no step at the batch size set: size (> 0) is the
+ * nearest that works, shown beside the field with a button that sets it,
+ * and why the message that says so; 0 hides it. */
+void simclr_studio_params_panel_set_batch_suggestion(SimclrStudioParamsPanel *self, int size,
+                                                     const char *why);
+int simclr_studio_params_panel_get_batch_suggestion(SimclrStudioParamsPanel *self);
+
 /* NULL while the probe for a GPU runs or when CUDA is usable, else why not. */
 const char *simclr_studio_params_panel_get_cuda_problem(SimclrStudioParamsPanel *self);
 

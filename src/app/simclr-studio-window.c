@@ -7,6 +7,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "data/batcher.h"
 #include "sc-error.h"
 #include "simclr-studio-run-folders.h"
 #include "simclr-studio-settings.h"
@@ -520,6 +521,38 @@ show_reference_default(SimclrStudioWindow *self)
   rebuild_charts(self);
 }
 
+/* Before Train: whether the data set, split as the settings say, gives a
+ * step at the batch size set; if not, the batcher's message names the
+ * nearest size that works, shown beside the field. */
+static void
+check_batch_size(SimclrStudioWindow *self)
+{
+  const ScDataset *d = simclr_studio_data_panel_get_dataset(self->data_panel);
+  int suggestion = 0;
+  g_autoptr(GError) error = NULL;
+  ScSplitConfig split = {
+    .labeled_per_class = g_settings_get_int(self->settings, SC_KEY_LABELED_PER_CLASS),
+    .unlabeled_cap = (size_t)g_settings_get_int(self->settings, SC_KEY_UNLABELED_CAP),
+    .subset = (size_t)g_settings_get_int(self->settings, SC_KEY_SUBSET),
+    .seed = (uint64_t)g_settings_get_int(self->settings, SC_KEY_SEED),
+  };
+  /* A plan that cannot be made says why when the training starts. */
+  g_autoptr(ScSplitPlan) plan = d != NULL ? sc_split_plan_new(d, &split, NULL) : NULL;
+  ScBatchPlan batches;
+  if (plan != NULL && !sc_batch_plan_init(&batches, plan,
+                                          g_settings_get_int(self->settings,
+                                                             SC_KEY_BATCH_SIZE), &error)) {
+    static const char mark[] = "a batch size of ";
+    const char *found = strstr(error->message, mark);
+    if (found != NULL && strstr(found, "(the nearest that works)") != NULL)
+      suggestion = (int)g_ascii_strtoll(found + strlen(mark), NULL, 10);
+  } else if (plan != NULL) {
+    sc_batch_plan_clear(&batches);
+  }
+  simclr_studio_params_panel_set_batch_suggestion(self->params_panel, MAX(suggestion, 0),
+                                                  error != NULL ? error->message : NULL);
+}
+
 static void
 dataset_changed_cb(SimclrStudioWindow *self)
 {
@@ -530,6 +563,7 @@ dataset_changed_cb(SimclrStudioWindow *self)
   if (!simclr_studio_runner_get_running(self->runner))
     clear_training_page(self, name);
   show_reference_default(self);
+  check_batch_size(self);
   simclr_studio_window_actions_update(self);
 }
 
@@ -801,6 +835,13 @@ simclr_studio_window_new(AdwApplication *app, GSettings *settings)
                           G_CALLBACK(show_reference_default), self, G_CONNECT_SWAPPED);
   g_signal_connect_object(settings, "changed::" SC_KEY_BATCH_SIZE,
                           G_CALLBACK(show_contrastive_chance), self, G_CONNECT_SWAPPED);
+  static const char *const batch_keys[] = { SC_KEY_BATCH_SIZE, SC_KEY_LABELED_PER_CLASS,
+                                            SC_KEY_UNLABELED_CAP, SC_KEY_SUBSET, SC_KEY_SEED };
+  for (size_t i = 0; i < G_N_ELEMENTS(batch_keys); i++) {
+    g_autofree char *signal = g_strconcat("changed::", batch_keys[i], NULL);
+    g_signal_connect_object(settings, signal, G_CALLBACK(check_batch_size), self,
+                            G_CONNECT_SWAPPED);
+  }
   show_contrastive_chance(self);
   g_signal_connect_object(settings, "changed::" SC_KEY_EPOCHS, G_CALLBACK(epochs_changed_cb),
                           self, G_CONNECT_SWAPPED);
