@@ -264,6 +264,26 @@ test_quit_asks(Fixture *f, gconstpointer data)
   g_assert_true(g_file_test(ckpt, G_FILE_TEST_IS_REGULAR));
 }
 
+/* The training ends while the question is open: Quit still closes. */
+static void
+test_quit_after_training_ended(Fixture *f, gconstpointer data)
+{
+  if (!have_default_data())
+    return;
+  simclr_studio_settings_apply_quick(f->settings);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 1);
+  SimclrStudioWindow *w = open_window(f);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  gtk_window_close(GTK_WINDOW(w));
+  GtkWindow *dialog = simclr_studio_window_get_quit_dialog(w);
+  g_assert_nonnull(dialog);
+  simclr_studio_runner_wait(w->runner);
+  g_assert_nonnull(f->window);
+  answer(dialog, "quit");
+  g_assert_true(sc_app_test_wait(is_destroyed, &f->window, 10));
+}
+
 static void
 test_idle_close_does_not_ask(Fixture *f, gconstpointer data)
 {
@@ -305,6 +325,8 @@ test_results_and_data_change(Fixture *f, gconstpointer data)
   g_assert_null(strstr(text, "stall"));
   for (int r = 0; r < SC_N_RUNS; r++)
     g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 1);
+  sc_app_test_wait_frame(GTK_WIDGET(w));
+  save_screenshot(GTK_WIDGET(w), "results-trained");
 
   /* Another data set: the page no longer shows the old data's curves. */
   g_autofree char *stl = g_build_filename(f->data_home, "stl10_binary", NULL);
@@ -318,6 +340,8 @@ test_results_and_data_change(Fixture *f, gconstpointer data)
   }
   g_assert_null(strstr(gtk_progress_bar_get_text(w->progress_bar), "Done"));
   g_assert_cmpstr(gtk_label_get_text(w->status_label), ==, "");
+  sc_app_test_wait_frame(GTK_WIDGET(w));
+  save_screenshot(GTK_WIDGET(w), "results-data-changed");
 }
 
 /* history.json of a training: every run complete, or not. */
@@ -537,6 +561,8 @@ main(int argc, char *argv[])
   g_test_add_func("/App/Usage/settings-without-session-bus", test_settings_without_bus);
   g_test_add("/App/Usage/quit-asks", Fixture, NULL, fixture_set_up, test_quit_asks,
              fixture_tear_down);
+  g_test_add("/App/Usage/quit-after-training-ended", Fixture, NULL, fixture_set_up,
+             test_quit_after_training_ended, fixture_tear_down);
   g_test_add("/App/Usage/idle-close-does-not-ask", Fixture, NULL, fixture_set_up,
              test_idle_close_does_not_ask, fixture_tear_down);
   g_test_add("/App/Usage/results-and-data-change", Fixture, NULL, fixture_set_up,

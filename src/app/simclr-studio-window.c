@@ -633,11 +633,25 @@ close_after_training(SimclrStudioWindow *self)
   gtk_widget_set_visible(GTK_WIDGET(self), FALSE);
 }
 
+static gboolean
+close_idle_cb(gpointer data)
+{
+  gtk_window_close(GTK_WINDOW(data));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 quit_response_cb(SimclrStudioWindow *self, const char *response)
 {
-  if (g_str_equal(response, "quit") && simclr_studio_runner_get_running(self->runner))
+  if (!g_str_equal(response, "quit"))
+    return;
+  /* The training may have ended while the question was open: close once
+   * the dialog has finished answering (closing destroys it). */
+  if (simclr_studio_runner_get_running(self->runner))
     close_after_training(self);
+  else
+    g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, close_idle_cb, g_object_ref(self),
+                    g_object_unref);
 }
 
 static void
