@@ -228,6 +228,14 @@ test_rejection(void)
   g_assert_false(sc_batch_plan_init(&bp, one, 2, &e3));
   fx_assert_error(e3, SC_ERROR_INVALID_ARGUMENT, "contrastive batch of 1", "batch size of 3",
                   NULL);
+
+  /* The suggestion on its own, as the message gives it; a working size is
+   * its own answer. */
+  g_assert_cmpint(sc_batch_plan_nearest_batch_size(p, 525), ==, 586);
+  g_assert_cmpint(sc_batch_plan_nearest_batch_size(p, 586), ==, 586);
+  g_assert_cmpint(sc_batch_plan_nearest_batch_size(small, 64), ==, 30);
+  g_assert_cmpint(sc_batch_plan_nearest_batch_size(one, 2), ==, 3);
+  g_assert_cmpint(sc_batch_plan_nearest_batch_size(one, 1), ==, 0);
 }
 
 /* Every epoch: batches disjoint, from the view, the remainder left out

@@ -539,16 +539,11 @@ check_batch_size(SimclrStudioWindow *self)
   /* A plan that cannot be made says why when the training starts. */
   g_autoptr(ScSplitPlan) plan = d != NULL ? sc_split_plan_new(d, &split, NULL) : NULL;
   ScBatchPlan batches;
-  if (plan != NULL && !sc_batch_plan_init(&batches, plan,
-                                          g_settings_get_int(self->settings,
-                                                             SC_KEY_BATCH_SIZE), &error)) {
-    static const char mark[] = "a batch size of ";
-    const char *found = strstr(error->message, mark);
-    if (found != NULL && strstr(found, "(the nearest that works)") != NULL)
-      suggestion = (int)g_ascii_strtoll(found + strlen(mark), NULL, 10);
-  } else if (plan != NULL) {
+  int batch_size = g_settings_get_int(self->settings, SC_KEY_BATCH_SIZE);
+  if (plan != NULL && !sc_batch_plan_init(&batches, plan, batch_size, &error))
+    suggestion = sc_batch_plan_nearest_batch_size(plan, batch_size);
+  else if (plan != NULL)
     sc_batch_plan_clear(&batches);
-  }
   simclr_studio_params_panel_set_batch_suggestion(self->params_panel, MAX(suggestion, 0),
                                                   error != NULL ? error->message : NULL);
 }

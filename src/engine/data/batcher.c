@@ -18,29 +18,46 @@ sizes_work(size_t labeled, size_t unlabeled, size_t batch)
   return lb >= 1 && lb + ub >= 2;
 }
 
+/* The batch size nearest bs that works (smaller when bs exceeds the
+ * images, else larger), or 0 when none does. */
+static size_t
+nearest_batch(size_t nl, size_t nu, size_t bs)
+{
+  size_t total = nl + nu;
+  if (total / bs == 0) {
+    for (size_t b = MIN(bs, total); b >= 2; b--)
+      if (sizes_work(nl, nu, b))
+        return b;
+  } else {
+    for (size_t b = bs + 1; b <= total; b++)
+      if (sizes_work(nl, nu, b))
+        return b;
+  }
+  return 0;
+}
+
+int
+sc_batch_plan_nearest_batch_size(const ScSplitPlan *plan, int batch_size)
+{
+  g_return_val_if_fail(plan != NULL, 0);
+  size_t nl = plan->labeled.count, nu = plan->unlabeled.count;
+  if (batch_size < 2)
+    return 0;
+  if (sizes_work(nl, nu, (size_t)batch_size))
+    return batch_size;
+  return (int)MIN(nearest_batch(nl, nu, (size_t)batch_size), (size_t)G_MAXINT);
+}
+
 /* Sizes near the asked ones that work, for the error message. */
 static char *
 working_sizes(size_t nl, size_t nu, size_t bs, int n_classes)
 {
   GString *s = g_string_new("Sizes that work");
   const char *sep = ": ";
-  size_t total = nl + nu;
-  if (total / bs == 0) {
-    for (size_t b = MIN(bs, total); b >= 2; b--) {
-      if (sizes_work(nl, nu, b)) {
-        g_string_append_printf(s, "%sa batch size of %zu (the nearest that works)", sep, b);
-        sep = "; or ";
-        break;
-      }
-    }
-  } else {
-    for (size_t b = bs + 1; b <= total; b++) {
-      if (sizes_work(nl, nu, b)) {
-        g_string_append_printf(s, "%sa batch size of %zu (the nearest that works)", sep, b);
-        sep = "; or ";
-        break;
-      }
-    }
+  size_t b = nearest_batch(nl, nu, bs);
+  if (b > 0) {
+    g_string_append_printf(s, "%sa batch size of %zu (the nearest that works)", sep, b);
+    sep = "; or ";
   }
   /* labeled / steps >= 1 holds from about nu / (bs - 1) labeled images on. */
   size_t nl_bound = bs > 1 ? nu / (bs - 1) + 2 : 0;

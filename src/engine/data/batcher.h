@@ -52,6 +52,9 @@ typedef struct {
 gboolean sc_batch_plan_init(ScBatchPlan *bp, const ScSplitPlan *plan, int batch_size,
                             GError **error);
 void sc_batch_plan_clear(ScBatchPlan *bp);
+/* batch_size itself when plan gives steps with it, else the nearest size
+ * that does (the one sc_batch_plan_init's error suggests), or 0 if none. */
+int sc_batch_plan_nearest_batch_size(const ScSplitPlan *plan, int batch_size);
 
 /* The split a stream's indices point into. */
 const ScSplit *sc_batch_plan_split(const ScBatchPlan *bp, ScStream stream);
