@@ -301,6 +301,7 @@ static const struct {
   const char *accels[2];
 } accelerators[] = {
   { "win.start", { "<Control>Return", NULL } },
+  { "win.continue", { "<Control><Shift>Return", NULL } },
   { "win.pause", { "<Control>p", NULL } },
   { "win.stop", { "<Control>period", NULL } },
   { "win.shuffle", { "<Control>r", NULL } },

@@ -138,6 +138,48 @@ holds_finished_results(const char *root, const char *name)
   return runs != NULL;
 }
 
+int
+simclr_studio_run_folder_lock(const char *path, GError **error)
+{
+  g_return_val_if_fail(path != NULL, -1);
+  int fd = lock_folder(path);
+  if (fd < 0) {
+    int saved_errno = errno;
+    if (saved_errno == EWOULDBLOCK)
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                  "Another training is writing into %s", path);
+    else
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                  "Could not lock the run folder %s: %s", path, g_strerror(saved_errno));
+  }
+  return fd;
+}
+
+char *
+simclr_studio_run_folder_find_resumable(const char *root)
+{
+  g_return_val_if_fail(root != NULL, NULL);
+  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+  if (dir == NULL)
+    return NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(dir)) != NULL)
+    if (is_run_folder_name(name) && holds_checkpoint(root, name))
+      g_ptr_array_add(names, g_strdup(name));
+  g_ptr_array_sort(names, compare_run_names);
+  /* The newest one not being trained; a finished one offers nothing. */
+  for (guint i = names->len; i-- > 0;) {
+    g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
+    if (simclr_studio_run_folder_is_locked(path))
+      continue;
+    if (holds_finished_results(root, names->pdata[i]))
+      return NULL;
+    return g_steal_pointer(&path);
+  }
+  return NULL;
+}
+
 /* Removes a run folder unless a training holds its lock; the lock is held
  * while removing, so no training can start writing into it meanwhile. */
 static void

@@ -22,6 +22,14 @@ char *simclr_studio_run_folder_new(const char *root, guint keep, int *lock_fd,
                                    GError **error);
 /* TRUE while a training (of any window or process) holds the folder's lock. */
 gboolean simclr_studio_run_folder_is_locked(const char *path);
+/* Locks an existing run folder for a training that goes on in it; returns
+ * the descriptor to close once it ends, or -1 with the error (another
+ * training holds it, or it is gone). */
+int simclr_studio_run_folder_lock(const char *path, GError **error);
+/* The newest run folder of ROOT that holds a checkpoint, if its training
+ * was stopped before it finished and no training holds it now: the one
+ * Continue goes on with. NULL when there is none. */
+char *simclr_studio_run_folder_find_resumable(const char *root);
 gboolean simclr_studio_remove_tree(const char *path, GError **error);
 
 G_END_DECLS

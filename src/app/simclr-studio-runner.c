@@ -37,17 +37,19 @@ struct _SimclrStudioRunner {
   GError *write_error;   /* writing its result files failed */
   gboolean wrote;        /* it wrote them */
   ScTrainer *trainer;    /* while the worker owns one */
+  SimclrStudioRestored *restored; /* a resume's starting point, not yet emitted */
   gboolean cancel_requested;
   gboolean pause_requested;
 
   /* Worker only (set before the thread starts). */
   ScTrainConfig config;
   char *checkpoint_dir;
+  gboolean resume;       /* go on from checkpoint_dir's checkpoint */
 };
 
 G_DEFINE_FINAL_TYPE(SimclrStudioRunner, simclr_studio_runner, G_TYPE_OBJECT)
 
-enum { SIGNAL_EVENT, SIGNAL_FINISHED, N_SIGNALS };
+enum { SIGNAL_EVENT, SIGNAL_FINISHED, SIGNAL_RESTORED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void
@@ -58,6 +60,33 @@ queued_event_clear(gpointer data)
 }
 
 static gboolean flush_cb(gpointer data);
+
+static void
+restored_free(SimclrStudioRestored *r)
+{
+  if (r == NULL)
+    return;
+  sc_train_config_clear(&r->config);
+  for (int k = 0; k < SC_N_RUNS; k++)
+    g_array_unref(r->history[k]);
+  g_free(r);
+}
+
+/* Worker thread, before the run: the restored state, copied. */
+static SimclrStudioRestored *
+restored_new(const ScTrainer *trainer)
+{
+  SimclrStudioRestored *r = g_new0(SimclrStudioRestored, 1);
+  sc_train_config_copy(&r->config, sc_trainer_get_config(trainer));
+  for (int k = 0; k < SC_N_RUNS; k++) {
+    int n = 0;
+    const ScEpochMetrics *h = sc_trainer_get_history(trainer, k, &n);
+    r->history[k] = g_array_sized_new(FALSE, FALSE, sizeof(ScEpochMetrics), (guint)n);
+    if (n > 0)
+      g_array_append_vals(r->history[k], h, (guint)n);
+  }
+  return r;
+}
 
 /* With lock held: one idle callback at most. */
 static void
@@ -118,14 +147,20 @@ worker(gpointer data)
   SimclrStudioRunner *self = data;
   GError *error = NULL;
   lower_thread_priority();
-  ScTrainer *trainer = sc_trainer_new(&self->config, NULL, &error);
+  ScTrainer *trainer = sc_trainer_new(&self->config,
+                                      self->resume ? self->checkpoint_dir : NULL, &error);
   gboolean cancelled = FALSE;
   if (trainer != NULL) {
     sc_trainer_set_callback(trainer, trainer_cb, self);
     sc_trainer_set_checkpoint_dir(trainer, self->checkpoint_dir);
+    SimclrStudioRestored *restored = self->resume ? restored_new(trainer) : NULL;
     /* Publish the trainer, then apply what was asked while it was built. */
     g_mutex_lock(&self->lock);
     self->trainer = trainer;
+    if (restored != NULL) {
+      self->restored = restored;
+      schedule_flush_locked(self);
+    }
     cancelled = self->cancel_requested;
     sc_trainer_set_paused(trainer, self->pause_requested);
     g_mutex_unlock(&self->lock);
@@ -176,6 +211,7 @@ flush_cb(gpointer data)
   GArray *events = self->queue;
   self->queue = g_array_new(FALSE, FALSE, sizeof(QueuedEvent));
   g_array_set_clear_func(self->queue, queued_event_clear);
+  SimclrStudioRestored *restored = g_steal_pointer(&self->restored);
   gboolean done = self->done;
   GError *error = done ? g_steal_pointer(&self->error) : NULL;
   if (done) {
@@ -188,6 +224,10 @@ flush_cb(gpointer data)
   g_mutex_unlock(&self->lock);
 
   self->n_updates++;
+  /* The restored epochs come before the events of the run that follows. */
+  if (restored != NULL)
+    g_signal_emit(self, signals[SIGNAL_RESTORED], 0, restored);
+  restored_free(restored);
   for (guint i = 0; i < events->len; i++) {
     QueuedEvent *q = &g_array_index(events, QueuedEvent, i);
     q->event.path = q->path;
@@ -231,6 +271,7 @@ simclr_studio_runner_finalize(GObject *object)
   g_clear_error(&self->error);
   g_clear_error(&self->write_error);
   g_clear_error(&self->results_error);
+  restored_free(self->restored);
   sc_train_config_clear(&self->config);
   g_free(self->checkpoint_dir);
   g_mutex_clear(&self->lock);
@@ -249,6 +290,9 @@ simclr_studio_runner_class_init(SimclrStudioRunnerClass *klass)
   signals[SIGNAL_FINISHED] =
     g_signal_new("finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                  NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_RESTORED] =
+    g_signal_new("restored", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                 NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -265,29 +309,27 @@ simclr_studio_runner_new(void)
   return g_object_new(SIMCLR_STUDIO_TYPE_RUNNER, NULL);
 }
 
-gboolean
-simclr_studio_runner_start(SimclrStudioRunner *self, const ScTrainConfig *config,
-                           const char *checkpoint_dir, GError **error)
+static gboolean
+start_worker(SimclrStudioRunner *self, const ScTrainConfig *config,
+             const char *checkpoint_dir, gboolean resume, GError **error)
 {
-  g_return_val_if_fail(SIMCLR_STUDIO_IS_RUNNER(self), FALSE);
   if (self->running) {
     g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_INVALID_ARGUMENT,
                 "A training is already running; stop it first");
     return FALSE;
   }
-  if (!sc_train_config_validate(config, error))
-    return FALSE;
-
   sc_train_config_clear(&self->config);
   sc_train_config_copy(&self->config, config);
   g_free(self->checkpoint_dir);
   self->checkpoint_dir = g_strdup(checkpoint_dir);
+  self->resume = resume;
   g_mutex_lock(&self->lock);
   self->cancel_requested = FALSE;
   self->pause_requested = FALSE;
   self->done = FALSE;
   self->wrote = FALSE;
   g_clear_error(&self->write_error);
+  g_clear_pointer(&self->restored, restored_free);
   g_mutex_unlock(&self->lock);
 
   self->thread = g_thread_try_new("simclr-trainer", worker, self, error);
@@ -298,6 +340,26 @@ simclr_studio_runner_start(SimclrStudioRunner *self, const ScTrainConfig *config
   self->results_written = FALSE;
   g_clear_error(&self->results_error);
   return TRUE;
+}
+
+gboolean
+simclr_studio_runner_start(SimclrStudioRunner *self, const ScTrainConfig *config,
+                           const char *checkpoint_dir, GError **error)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_RUNNER(self), FALSE);
+  if (!self->running && !sc_train_config_validate(config, error))
+    return FALSE;
+  return start_worker(self, config, checkpoint_dir, FALSE, error);
+}
+
+gboolean
+simclr_studio_runner_resume(SimclrStudioRunner *self, const ScTrainConfig *config,
+                            const char *checkpoint_dir, GError **error)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_RUNNER(self), FALSE);
+  g_return_val_if_fail(checkpoint_dir != NULL, FALSE);
+  /* The checkpoint's configuration is checked when the worker reads it. */
+  return start_worker(self, config, checkpoint_dir, TRUE, error);
 }
 
 void

@@ -18,7 +18,16 @@ G_DECLARE_FINAL_TYPE(SimclrStudioRunner, simclr_studio_runner, SIMCLR_STUDIO, RU
  *   "event"    (const ScTrainerEvent *event): a trainer report; for steps,
  *              the latest one since the last update.
  *   "finished" (const GError *error): the thread has ended; error is NULL on
- *              success, SC_ERROR_CANCELLED after a stop. */
+ *              success, SC_ERROR_CANCELLED after a stop.
+ *   "restored" (const SimclrStudioRestored *restored): a resumed training
+ *              has read its checkpoint; before its first "event". */
+
+/* What a resumed training starts from: the checkpoint's configuration and
+ * the epochs it has done. */
+typedef struct {
+  ScTrainConfig config;
+  GArray *history[SC_N_RUNS]; /* ScEpochMetrics */
+} SimclrStudioRestored;
 
 SimclrStudioRunner *simclr_studio_runner_new(void);
 
@@ -26,6 +35,13 @@ SimclrStudioRunner *simclr_studio_runner_new(void);
  * the data does not block the window). checkpoint_dir may be NULL. */
 gboolean simclr_studio_runner_start(SimclrStudioRunner *self, const ScTrainConfig *config,
                                     const char *checkpoint_dir, GError **error);
+/* Goes on with the training whose checkpoint is in checkpoint_dir, in a new
+ * thread, writing there again; the checkpoint's configuration is used, but
+ * for config's backend and threads. A checkpoint that cannot be read, or
+ * whose data is gone or changed, ends in "finished" with the engine's
+ * error, the folder untouched. */
+gboolean simclr_studio_runner_resume(SimclrStudioRunner *self, const ScTrainConfig *config,
+                                     const char *checkpoint_dir, GError **error);
 /* Asks the training to stop after the current step; "finished" follows. */
 void simclr_studio_runner_cancel(SimclrStudioRunner *self);
 void simclr_studio_runner_set_paused(SimclrStudioRunner *self, gboolean paused);

@@ -1,4 +1,5 @@
-/* The window's actions: start, pause (a toggle), stop, shuffle, export. */
+/* The window's actions: start, continue, pause (a toggle), stop, shuffle,
+ * export. */
 #include "simclr-studio-window-private.h"
 
 #include "simclr-studio-export.h"
@@ -14,6 +15,15 @@ start_activated(GSimpleAction *action, GVariant *param, gpointer data)
   g_autoptr(GError) error = NULL;
   if (!simclr_studio_window_start_training(self, &error))
     simclr_studio_window_show_error(self, "Could not start the training", error->message);
+}
+
+static void
+continue_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+  SimclrStudioWindow *self = data;
+  g_autoptr(GError) error = NULL;
+  if (!simclr_studio_window_continue_training(self, &error))
+    simclr_studio_window_show_error(self, "Could not continue the training", error->message);
 }
 
 static void
@@ -112,6 +122,7 @@ export_activated(GSimpleAction *action, GVariant *param, gpointer data)
 
 static const GActionEntry window_actions[] = {
   { .name = "start", .activate = start_activated },
+  { .name = "continue", .activate = continue_activated },
   { .name = "pause", .state = "false", .change_state = pause_changed },
   { .name = "stop", .activate = stop_activated },
   { .name = "shuffle", .activate = shuffle_activated },
@@ -146,6 +157,17 @@ simclr_studio_window_actions_update(SimclrStudioWindow *self)
             : "No data set open: choose a folder under Data first";
   gtk_widget_set_tooltip_text(self->start_button,
                               why != NULL ? why : "Train the selected runs (Ctrl+Enter)");
+  /* Continue reads its data from the checkpoint, not from the data panel. */
+  gboolean resumable = !running && self->resumable_dir != NULL;
+  set_enabled(self, "continue", resumable);
+  gtk_widget_set_visible(self->continue_button, resumable);
+  if (resumable) {
+    g_autofree char *name = g_path_get_basename(self->resumable_dir);
+    g_autofree char *tip = g_strdup_printf("Go on with the stopped training %s from its last "
+                                           "checkpoint, with its own settings "
+                                           "(Ctrl+Shift+Enter)", name);
+    gtk_widget_set_tooltip_text(self->continue_button, tip);
+  }
   set_enabled(self, "pause", running);
   set_enabled(self, "stop", running);
   set_enabled(self, "shuffle", have_data);

@@ -19,6 +19,7 @@ struct _SimclrStudioWindow {
   AdwWindowTitle *window_title;
   AdwToastOverlay *toast_overlay;
   GtkWidget *start_button;
+  GtkWidget *continue_button;
   GtkWidget *settings_box;
   SimclrStudioDataPanel *data_panel;
   SimclrStudioParamsPanel *params_panel;
@@ -53,6 +54,8 @@ struct _SimclrStudioWindow {
   int run_lock_fd;       /* holds checkpoint_dir's lock while training; -1 */
   char *runs_root;       /* where each training gets a run folder */
   guint runs_kept;       /* run folders kept in runs_root; 0: all */
+  char *resumable_dir;   /* the stopped training Continue goes on with, or NULL */
+  gboolean resuming;     /* the training shown goes on from a checkpoint */
   gboolean closing;      /* the window closes once the worker has stopped */
   gboolean log_follows;  /* the log scrolls to each new line */
   AdwToast *last_error_toast; /* the newest error toast, for tests */

@@ -336,6 +336,43 @@ release_run_folder(SimclrStudioWindow *self)
   self->run_lock_fd = -1;
 }
 
+/* The run folder Continue offers: looked up again whenever a training ends
+ * or the runs root changes, so it survives a restart of the app. */
+static void
+refresh_resumable(SimclrStudioWindow *self)
+{
+  g_free(self->resumable_dir);
+  self->resumable_dir = simclr_studio_run_folder_find_resumable(self->runs_root);
+}
+
+/* The first selected run with epochs left, and the epoch it goes on from. */
+static gboolean
+next_epoch(SimclrStudioWindow *self, ScRunKind *run, int *epoch)
+{
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    if (self->runs[r] && (int)self->history[r]->len < self->epochs) {
+      *run = r;
+      *epoch = (int)self->history[r]->len + 1;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* After a stop: the app's way to go on first, then the command line's. */
+static void
+log_how_to_continue(SimclrStudioWindow *self)
+{
+  ScRunKind run;
+  int epoch;
+  if (g_strcmp0(self->resumable_dir, self->checkpoint_dir) == 0
+      && next_epoch(self, &run, &epoch))
+    log_printf(self, "Continue (Ctrl+Shift+Enter or the button) goes on from epoch %d of "
+               "%s.", epoch, sc_run_name(run));
+  log_printf(self, "The last checkpoint is in %s; `simclr-train --resume %s` continues the "
+             "training from a terminal.", self->checkpoint_dir, self->checkpoint_dir);
+}
+
 static void
 runner_finished_cb(SimclrStudioWindow *self, const GError *error)
 {
@@ -347,6 +384,7 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
   gboolean stopped = g_error_matches(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
   /* The worker has ended: nothing writes into the run folder any more. */
   release_run_folder(self);
+  refresh_resumable(self);
 
   if (completed) {
     gtk_progress_bar_set_fraction(self->progress_bar, 1.0);
@@ -357,14 +395,17 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
     gtk_progress_bar_set_text(self->progress_bar, "Stopped");
     log_printf(self, "Stopped after %s.", took);
     if (self->checkpoint_path != NULL)
-      log_printf(self, "The last checkpoint is in %s; `simclr-train --resume %s` "
-                 "continues the training.", self->checkpoint_dir, self->checkpoint_dir);
+      log_how_to_continue(self);
   } else {
+    /* A checkpoint that cannot be resumed (its data gone or changed) fails
+     * before the first step: the engine's message says why. */
+    const char *title = self->resuming && self->n_runs == 0
+                          ? "Could not continue the training" : "Training failed";
     gtk_progress_bar_set_text(self->progress_bar, "Failed");
-    log_printf(self, "Training failed: %s", error->message);
+    log_printf(self, "%s: %s", title, error->message);
     if (self->checkpoint_path != NULL)
       log_printf(self, "The last checkpoint is in %s.", self->checkpoint_dir);
-    simclr_studio_window_show_error(self, "Training failed", error->message);
+    simclr_studio_window_show_error(self, title, error->message);
   }
   g_debug("Longest main-loop stall during the training: %.1f ms", self->max_stall_ms);
   const GError *results_error = simclr_studio_runner_get_results_error(self->runner);
@@ -395,6 +436,8 @@ simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root, g
   g_free(self->runs_root);
   self->runs_root = g_strdup(root);
   self->runs_kept = keep;
+  refresh_resumable(self);
+  simclr_studio_window_actions_update(self);
 }
 
 gboolean
@@ -431,6 +474,7 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
     }
     self->runs_done = 0;
     self->epochs = config.epochs;
+    self->resuming = FALSE;
     self->started_usec = g_get_monotonic_time();
     g_clear_pointer(&self->checkpoint_path, g_free);
     g_free(self->checkpoint_dir);
@@ -451,6 +495,103 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
   }
   sc_train_config_clear(&config);
   return ok;
+}
+
+/* The checkpoint's state, from the worker: the runs and epochs it trains
+ * and the curves of the epochs it has done, shown before it goes on. */
+static void
+runner_restored_cb(SimclrStudioWindow *self, const SimclrStudioRestored *restored)
+{
+  const ScTrainConfig *c = &restored->config;
+  self->n_runs = 0;
+  self->runs_done = 0;
+  self->epochs = c->epochs;
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    self->runs[r] = c->runs[r];
+    self->n_runs += c->runs[r] ? 1 : 0;
+    GArray *h = restored->history[r];
+    g_array_set_size(self->history[r], 0);
+    g_array_append_vals(self->history[r], h->data, h->len);
+    if (c->runs[r] && (int)h->len >= c->epochs)
+      self->runs_done++;
+  }
+  log_printf(self, "The checkpoint's configuration is used, not the settings panel's "
+             "(which keeps yours): %s, %d epochs, batch size %d, width %d, seed %" G_GUINT64_FORMAT
+             ", the %s backend.", c->data_path ? c->data_path : SC_DEFAULT_DATA_DIR,
+             c->epochs, c->batch_size, c->width, (guint64)c->seed, c->backend);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    for (guint i = 0; i < self->history[r]->len; i++)
+      log_epoch(self, r, c->epochs, &g_array_index(self->history[r], ScEpochMetrics, i));
+  rebuild_charts(self);
+  ScRunKind run;
+  int epoch;
+  if (next_epoch(self, &run, &epoch))
+    log_printf(self, "Going on from epoch %d of %s.", epoch, sc_run_name(run));
+}
+
+gboolean
+simclr_studio_window_continue_training(SimclrStudioWindow *self, GError **error)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), FALSE);
+  if (simclr_studio_runner_get_running(self->runner)) {
+    g_set_error_literal(error, SC_TRAINER_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                        "A training is already running");
+    return FALSE;
+  }
+  refresh_resumable(self);
+  if (self->resumable_dir == NULL) {
+    g_set_error_literal(error, SC_TRAINER_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                        "There is no stopped training to continue");
+    simclr_studio_window_actions_update(self);
+    return FALSE;
+  }
+  g_autofree char *dir = g_strdup(self->resumable_dir);
+  /* Where to run comes from the settings; everything else from the
+   * checkpoint. */
+  ScTrainConfig config;
+  simclr_studio_settings_get_config(self->settings, &config);
+  int lock_fd = simclr_studio_run_folder_lock(dir, error);
+  gboolean ok = lock_fd >= 0 && simclr_studio_runner_resume(self->runner, &config, dir, error);
+  sc_train_config_clear(&config);
+  if (!ok) {
+    if (lock_fd >= 0)
+      close(lock_fd);
+    return FALSE;
+  }
+  release_run_folder(self);
+  self->run_lock_fd = lock_fd;
+  /* Known once the worker has read the checkpoint ("restored"). */
+  self->n_runs = 0;
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    self->runs[r] = FALSE;
+    g_array_set_size(self->history[r], 0);
+  }
+  self->runs_done = 0;
+  self->resuming = TRUE;
+  self->started_usec = g_get_monotonic_time();
+  g_free(self->checkpoint_dir);
+  self->checkpoint_dir = g_strdup(dir);
+  g_free(self->checkpoint_path);
+  self->checkpoint_path = g_build_filename(dir, "checkpoint.safetensors", NULL);
+  g_clear_pointer(&self->stall_meter, simclr_studio_stall_meter_free);
+  self->stall_meter = simclr_studio_stall_meter_new(STALL_METER_PERIOD_MS);
+  rebuild_charts(self);
+  gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
+  gtk_progress_bar_set_text(self->progress_bar, "Reading the checkpoint and its data…");
+  gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+  log_printf(self, "Continuing the stopped training in %s", dir);
+  lock_settings(self, TRUE);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->runs_dropdown), FALSE);
+  gtk_stack_set_visible_child_name(self->view_stack, "training");
+  simclr_studio_window_actions_update(self);
+  return TRUE;
+}
+
+const char *
+simclr_studio_window_get_resumable_dir(SimclrStudioWindow *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), NULL);
+  return self->resumable_dir;
 }
 
 gboolean
@@ -659,7 +800,7 @@ ask_before_quitting(SimclrStudioWindow *self)
   g_autofree char *body =
     self->checkpoint_path != NULL
       ? g_strdup_printf("The training stops after the current step. Its last checkpoint "
-                        "is kept in %s; `simclr-train --resume` continues it from there.",
+                        "is kept in %s; Continue goes on from there, also after a restart.",
                         self->checkpoint_dir)
       : g_strdup_printf("The training stops after the current step. It has saved no "
                         "checkpoint yet: the epoch under way in %s is lost.",
@@ -729,6 +870,7 @@ simclr_studio_window_finalize(GObject *object)
   g_free(self->checkpoint_path);
   g_free(self->checkpoint_dir);
   g_free(self->runs_root);
+  g_free(self->resumable_dir);
   G_OBJECT_CLASS(simclr_studio_window_parent_class)->finalize(object);
 }
 
@@ -778,6 +920,7 @@ simclr_studio_window_class_init(SimclrStudioWindowClass *klass)
   BIND(window_title);
   BIND(toast_overlay);
   BIND(start_button);
+  BIND(continue_button);
   BIND(settings_box);
   BIND(data_panel);
   BIND(params_panel);
@@ -807,6 +950,7 @@ simclr_studio_window_init(SimclrStudioWindow *self)
   self->runner = simclr_studio_runner_new();
   g_signal_connect_swapped(self->runner, "event", G_CALLBACK(runner_event_cb), self);
   g_signal_connect_swapped(self->runner, "finished", G_CALLBACK(runner_finished_cb), self);
+  g_signal_connect_swapped(self->runner, "restored", G_CALLBACK(runner_restored_cb), self);
   g_signal_connect_swapped(self->data_panel, "dataset-changed",
                            G_CALLBACK(dataset_changed_cb), self);
   g_signal_connect_swapped(self->data_panel, "notify::loading",
@@ -859,6 +1003,7 @@ simclr_studio_window_new(AdwApplication *app, GSettings *settings)
   simclr_studio_preview_panel_set_settings(self->preview_panel, settings);
   simclr_studio_data_panel_set_settings(self->data_panel, settings);
   rebuild_charts(self);
+  refresh_resumable(self);
   simclr_studio_window_actions_update(self);
   log_line(self, "Press Train (Ctrl+Enter) to run the selected runs; each epoch adds a line "
                  "here and a point to the charts.");

@@ -26,6 +26,11 @@ void simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *ro
                                         guint keep);
 /* Starts a training with the current settings; the error says why not. */
 gboolean simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error);
+/* Goes on with the newest stopped training of the runs root (Continue):
+ * same folder, the checkpoint's configuration, its epochs shown at once. */
+gboolean simclr_studio_window_continue_training(SimclrStudioWindow *self, GError **error);
+/* The run folder Continue would go on with, or NULL. */
+const char *simclr_studio_window_get_resumable_dir(SimclrStudioWindow *self);
 gboolean simclr_studio_window_get_training(SimclrStudioWindow *self);
 /* TRUE while the data set is being opened (property "loading"). */
 gboolean simclr_studio_window_get_loading(SimclrStudioWindow *self);
