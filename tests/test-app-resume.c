@@ -1,12 +1,14 @@
 /* Continue in the window: a training stopped after its first epoch goes on
  * in the same run folder, also after the window was closed and opened
- * again, and ends with the history of a training never stopped; with no
+ * again, and, stopped and continued once more, ends with the history of a
+ * training never stopped; with no
  * stopped training Continue is off; a checkpoint whose data is gone says
  * so and leaves the folder as it was. */
 #include "config.h"
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,6 +188,21 @@ assert_same_history(GArray *const a[SC_N_RUNS], GArray *const b[SC_N_RUNS])
   }
 }
 
+/* history.json's progress.RUN.complete. */
+static gboolean
+run_complete(const char *path, const char *run)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(json_parser_load_from_file(parser, path, &error));
+  g_assert_no_error(error);
+  JsonObject *top = json_node_get_object(json_parser_get_root(parser));
+  JsonObject *progress = json_object_get_object_member(top, "progress");
+  g_assert_true(json_object_has_member(progress, run));
+  return json_object_get_boolean_member(json_object_get_object_member(progress, run),
+                                        "complete");
+}
+
 static void
 test_continue_matches_uninterrupted(Fixture *f, gconstpointer data)
 {
@@ -220,25 +237,53 @@ test_continue_matches_uninterrupted(Fixture *f, gconstpointer data)
   /* Settings changed meanwhile are kept, but the checkpoint's are used. */
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 7);
   FirstEvent first = { 0 };
+  gboolean stopped = FALSE;
   gulong id = g_signal_connect(w, "training-event", G_CALLBACK(first_event_cb), &first);
+  gulong stop_id = g_signal_connect(w, "training-event", G_CALLBACK(stop_at_checkpoint_cb),
+                                    &stopped);
   g_action_group_activate_action(G_ACTION_GROUP(w), "continue", NULL);
   g_assert_true(simclr_studio_window_get_training(w));
   g_assert_false(continue_enabled(w));
   g_assert_true(simclr_studio_run_folder_is_locked(dir));
   simclr_studio_runner_wait(w->runner);
   g_signal_handler_disconnect(w, id);
+  g_signal_handler_disconnect(w, stop_id);
   g_assert_true(first.seen);
   g_assert_cmpuint(first.baseline_history, ==, 1);
   g_assert_cmpuint(first.baseline_points, ==, 1);
-  g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(w->progress_bar), "Done"));
   g_assert_cmpint(g_settings_get_int(f->settings, SC_KEY_EPOCHS), ==, 7);
   g_assert_cmpstr(w->checkpoint_dir, ==, dir);
+
+  /* Stopped again once baseline's epoch 2 is saved: as after a new
+   * training, the results so far are written and Continue is offered. */
+  g_assert_true(stopped);
+  g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Stopped");
   g_free(text);
   text = log_text(w);
   g_test_message("%s", text);
   g_assert_nonnull(strstr(text, "The checkpoint's configuration is used"));
   g_assert_nonnull(strstr(text, "Going on from epoch 2 of baseline."));
   g_assert_nonnull(strstr(text, "baseline   epoch  1/2"));
+  g_assert_nonnull(strstr(text, "Continue (Ctrl+Shift+Enter or the button) goes on from "
+                                "epoch 1 of pretrain."));
+  g_autofree char *history = g_build_filename(dir, "history.json", NULL);
+  g_assert_true(run_complete(history, "baseline"));
+  g_assert_false(run_complete(history, "pretrain"));
+  g_autofree char *encoder = g_build_filename(dir, "encoder.safetensors", NULL);
+  g_assert_false(g_file_test(encoder, G_FILE_TEST_EXISTS));
+  g_assert_true(continue_enabled(w));
+  g_assert_cmpstr(simclr_studio_window_get_resumable_dir(w), ==, dir);
+
+  /* And continued to the end. */
+  g_action_group_activate_action(G_ACTION_GROUP(w), "continue", NULL);
+  simclr_studio_runner_wait(w->runner);
+  g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(w->progress_bar), "Done"));
+  g_assert_cmpstr(w->checkpoint_dir, ==, dir);
+  g_free(text);
+  text = log_text(w);
+  g_test_message("%s", text);
+  g_assert_nonnull(strstr(text, "Going on from epoch 1 of pretrain."));
+  g_assert_nonnull(strstr(text, "baseline   epoch  2/2"));
   g_assert_nonnull(strstr(text, "finetune   epoch  2/2"));
   for (int r = 0; r < SC_N_RUNS; r++) {
     g_assert_cmpuint(w->history[r]->len, ==, 2);
