@@ -68,12 +68,19 @@ typedef struct {
   int cancel_epoch, cancel_step;
   gboolean pause_once; /* pause at the first step, resumed by a thread */
   GThread *unpauser;
+  /* Time-left check: the estimate may use only unpaused time since the
+   * run's first step. */
+  int run_steps; /* steps since the last run start */
+  gint64 first_step_us;
+  double eta_excess_s; /* largest amount by which an estimate exceeded that */
 } Recorder;
+
+#define PAUSE_US 200000
 
 static gpointer
 unpause_later(gpointer data)
 {
-  g_usleep(30000);
+  g_usleep(PAUSE_US);
   sc_trainer_set_paused(data, FALSE);
   return NULL;
 }
@@ -83,7 +90,10 @@ record(const ScTrainerEvent *ev, gpointer data)
 {
   Recorder *r = data;
   switch (ev->kind) {
-  case SC_EVENT_RUN_STARTED: r->started[ev->run]++; break;
+  case SC_EVENT_RUN_STARTED:
+    r->started[ev->run]++;
+    r->run_steps = 0;
+    break;
   case SC_EVENT_RUN_DONE: r->done[ev->run]++; break;
   case SC_EVENT_EPOCH_DONE: r->epochs[ev->run]++; break;
   case SC_EVENT_CHECKPOINT:
@@ -91,12 +101,26 @@ record(const ScTrainerEvent *ev, gpointer data)
     if (ev->path == NULL || !g_file_test(ev->path, G_FILE_TEST_EXISTS))
       r->bad_event = TRUE;
     break;
-  case SC_EVENT_STEP:
+  case SC_EVENT_STEP: {
+    gint64 now = g_get_monotonic_time();
     r->steps[ev->run]++;
+    int n = ++r->run_steps;
     if (!(ev->step >= 1 && ev->step <= ev->steps && isfinite(ev->step_loss)
-          && isfinite(ev->eta_s) && ev->eta_s >= 0 && ev->images_per_s >= 0))
+          && isfinite(ev->eta_s) && ev->images_per_s >= 0))
       r->bad_event = TRUE;
+    /* Unknown (< 0) exactly until the run's second step. */
+    if ((n == 1) != (ev->eta_s < 0))
+      r->bad_event = TRUE;
+    if (n == 1)
+      r->first_step_us = now;
+    if (n >= 2) {
+      int left = (ev->epochs - ev->epoch) * ev->steps + ev->steps - ev->step;
+      double paused = r->unpauser != NULL ? PAUSE_US : 0.0;
+      double most = (now - r->first_step_us - paused + 2000.0) / 1e6 / (n - 1) * left;
+      r->eta_excess_s = MAX(r->eta_excess_s, ev->eta_s - most);
+    }
     break;
+  }
   default: r->bad_event = TRUE;
   }
   if (r->pause_once && ev->kind == SC_EVENT_STEP) {
@@ -547,18 +571,21 @@ test_pause(Fixture *f, gconstpointer user_data)
 {
   ScTrainConfig c;
   tiny_config(&c, f->data, SC_FORMAT_IDX);
-  c.epochs = 1;
+  c.epochs = 2;
   c.runs[SC_RUN_PRETRAIN] = c.runs[SC_RUN_FINETUNE] = FALSE;
   Recorder rec = { .pause_once = TRUE };
   ScTrainer *t = new_trainer(&c, NULL, NULL, &rec);
   gint64 start = g_get_monotonic_time();
   run_ok(t);
   /* The run waited for the other thread's resume. */
-  g_assert_cmpint(g_get_monotonic_time() - start, >=, 30000);
+  g_assert_cmpint(g_get_monotonic_time() - start, >=, PAUSE_US);
   g_assert_nonnull(rec.unpauser);
   g_thread_join(rec.unpauser);
   g_assert_false(sc_trainer_is_paused(t));
-  g_assert_cmpint(rec.steps[SC_RUN_BASELINE], ==, sc_trainer_get_steps_per_epoch(t));
+  g_assert_false(rec.bad_event);
+  g_assert_cmpint(rec.steps[SC_RUN_BASELINE], ==, 2 * sc_trainer_get_steps_per_epoch(t));
+  /* The time left never counts the pause, also in the epoch after it. */
+  g_assert_cmpfloat(rec.eta_excess_s, <=, 0.0);
   sc_trainer_free(t);
   sc_train_config_clear(&c);
 }

@@ -72,8 +72,8 @@ sc_backend_new(const char *name, int threads, GError **error)
     return be;
 #else
     g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_UNSUPPORTED,
-                "The CUDA backend is not part of this build (built without nvcc); "
-                "use --backend cpu");
+                "The CUDA backend is not part of this build (%s); use --backend cpu",
+                SC_CUDA_MISSING);
     return NULL;
 #endif
   }

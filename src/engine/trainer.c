@@ -859,9 +859,25 @@ finish_epoch(ScTrainer *t, const Position *at, const Meters *meters, double seco
   return TRUE;
 }
 
+/* The run's step clock for the time-left estimate. Paused time is left out,
+ * and so is the run's first step, which also pays for warm-up (allocations,
+ * algorithm choice) and would make the estimate too large at the start. */
+typedef struct {
+  gint64 since;   /* end of the run's first step, moved on by pauses */
+  int steps_done; /* steps of this run done in this call */
+} RunClock;
+
+static double
+run_clock_seconds_left(const RunClock *c, gint64 now, int steps_left)
+{
+  if (c->steps_done < 2)
+    return -1.0;
+  double per_step = (now - c->since) / 1e6 / (c->steps_done - 1);
+  return per_step * steps_left;
+}
+
 static gboolean
-run_epoch(ScTrainer *t, ScRunKind run, uint32_t epoch, gint64 run_start, int *steps_done,
-          GError **error)
+run_epoch(ScTrainer *t, ScRunKind run, uint32_t epoch, RunClock *clock, GError **error)
 {
   const int steps = t->batches.steps, epochs = t->config.epochs;
   Meters meters;
@@ -872,7 +888,7 @@ run_epoch(ScTrainer *t, ScRunKind run, uint32_t epoch, gint64 run_start, int *st
   for (at.step = 0; at.step < steps; at.step++) {
     gint64 waited = wait_while_paused(t);
     paused += waited;
-    run_start += waited;
+    clock->since += waited;
     if (g_atomic_int_get(&t->cancelled))
       return cancelled_error(t, &at, error);
     double step_loss = NAN;
@@ -881,17 +897,16 @@ run_epoch(ScTrainer *t, ScRunKind run, uint32_t epoch, gint64 run_start, int *st
                     : supervised_step(t, &t->models[run], &at, &meters, &step_loss, error);
     if (!ok)
       return FALSE;
-    (*steps_done)++;
-
     gint64 now = g_get_monotonic_time();
+    if (++clock->steps_done == 1)
+      clock->since = now;
     double epoch_s = (now - epoch_start - paused) / 1e6;
-    double run_s = (now - run_start) / 1e6;
     int left = (epochs - (int)epoch) * steps + (steps - at.step - 1);
     ScTrainerEvent ev = {
       .kind = SC_EVENT_STEP, .run = run, .epoch = (int)epoch, .epochs = epochs,
       .step = at.step + 1, .steps = steps, .step_loss = step_loss,
       .images_per_s = epoch_s > 0.0 ? meters.images / epoch_s : 0.0,
-      .eta_s = run_s / *steps_done * left,
+      .eta_s = run_clock_seconds_left(clock, now, left),
     };
     emit(t, &ev);
   }
@@ -939,11 +954,10 @@ run_one(ScTrainer *t, ScRunKind run, GError **error)
                         .epoch = t->epochs_done[run] + 1, .epochs = t->config.epochs,
                         .steps = t->batches.steps };
   emit(t, &ev);
-  gint64 run_start = g_get_monotonic_time();
-  int steps_done = 0;
+  RunClock clock = { 0, 0 };
   gboolean ok = TRUE;
   for (int e = t->epochs_done[run] + 1; ok && e <= t->config.epochs; e++)
-    ok = run_epoch(t, run, (uint32_t)e, run_start, &steps_done, error);
+    ok = run_epoch(t, run, (uint32_t)e, &clock, error);
   release_run(t, run);
   if (!ok)
     return FALSE;

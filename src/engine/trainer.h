@@ -92,7 +92,7 @@ typedef struct {
   int step, steps;         /* 1-based step within the epoch */
   double step_loss;        /* the last step's mean loss */
   double images_per_s;     /* training images (views) per second, this epoch so far */
-  double eta_s;            /* seconds left in this run */
+  double eta_s;            /* seconds left in this run, < 0 until two steps are done */
   ScEpochMetrics metrics;  /* EPOCH_DONE */
   const char *path;        /* CHECKPOINT */
 } ScTrainerEvent;
