@@ -513,6 +513,7 @@ test_batch_suggestion(Fixture *f, gconstpointer data)
 typedef struct {
   GtkWindow *window;
   char *shown;
+  char *error_title, *error_message; /* the error toast's, if any */
 } OpenState;
 
 /* Once the window is built: the data set it opens, then close it. */
@@ -521,6 +522,11 @@ check_and_close(OpenState *state)
 {
   SimclrStudioWindow *w = SIMCLR_STUDIO_WINDOW(state->window);
   state->shown = g_settings_get_string(w->settings, SC_KEY_DATA_FOLDER);
+  if (w->last_error_toast != NULL) {
+    GObject *toast = G_OBJECT(w->last_error_toast);
+    state->error_title = g_strdup(adw_toast_get_title(w->last_error_toast));
+    state->error_message = g_strdup(g_object_get_data(toast, "sc-error-message"));
+  }
   gtk_window_close(state->window);
 }
 
@@ -531,21 +537,42 @@ window_added_cb(GtkApplication *app, GtkWindow *window, OpenState *state)
   g_idle_add_once((GSourceOnceFunc)check_and_close, state);
 }
 
+/* Runs the application with ARG as its one argument until its window is up. */
+static void
+run_with_argument(const char *arg, OpenState *state)
+{
+  g_autoptr(SimclrStudioApplication) app = simclr_studio_application_new();
+  g_application_set_flags(G_APPLICATION(app), g_application_get_flags(G_APPLICATION(app))
+                                                | G_APPLICATION_NON_UNIQUE);
+  g_signal_connect(app, "window-added", G_CALLBACK(window_added_cb), state);
+  char *argv[] = { "simclr-studio", (char *)arg, NULL };
+  int status = g_application_run(G_APPLICATION(app), 2, argv);
+  g_assert_cmpint(status, ==, 0);
+}
+
 static void
 test_open_folder_argument(void)
 {
   g_autofree char *folder = sc_test_mkdtemp();
   fx_idx_folder(folder, 20, 10, 28, 28, FALSE);
-  g_autoptr(SimclrStudioApplication) app = simclr_studio_application_new();
-  g_application_set_flags(G_APPLICATION(app), g_application_get_flags(G_APPLICATION(app))
-                                                | G_APPLICATION_NON_UNIQUE);
   OpenState state = { NULL };
-  g_signal_connect(app, "window-added", G_CALLBACK(window_added_cb), &state);
-  char *argv[] = { "simclr-studio", folder, NULL };
-  int status = g_application_run(G_APPLICATION(app), 2, argv);
-  g_assert_cmpint(status, ==, 0);
+  run_with_argument(folder, &state);
   g_assert_cmpstr(state.shown, ==, folder);
+  g_assert_null(state.error_title);
   g_free(state.shown);
+
+  /* A folder that is not there: said in the window, naming it, and the data
+   * set open before stays. */
+  g_autofree char *missing = g_build_filename(folder, "no-such-data", NULL);
+  OpenState bad = { NULL };
+  run_with_argument(missing, &bad);
+  g_assert_cmpstr(bad.shown, ==, folder);
+  g_assert_cmpstr(bad.error_title, ==, "Cannot open that folder");
+  g_assert_nonnull(strstr(bad.error_message, missing));
+  g_assert_nonnull(strstr(bad.error_message, "does not exist"));
+  g_free(bad.shown);
+  g_free(bad.error_title);
+  g_free(bad.error_message);
   sc_test_rmtree(folder);
 }
 

@@ -96,6 +96,9 @@ test_builds(Fixture *f, gconstpointer data)
   g_assert_cmpuint(sc_chart_get_n_series(simclr_studio_chart_view_get_chart(
                      w->accuracy_chart)), ==, 3);
   g_assert_cmpuint(n_points(w->accuracy_chart, 0), ==, 0);
+  /* With no curves yet, Export says so instead of saving an empty chart. */
+  g_action_group_activate_action(G_ACTION_GROUP(w), "export", NULL);
+  g_assert_null(w->export_chooser);
 
   /* Shuffle draws other images. */
   cairo_surface_t *before = cairo_surface_reference(figure);
@@ -167,6 +170,11 @@ test_bad_folder(Fixture *f, gconstpointer data)
   const char *body = adw_message_dialog_get_body(ADW_MESSAGE_DIALOG(w->error_dialog));
   g_assert_nonnull(strstr(body, dir));
   g_assert_nonnull(strstr(text, body));
+
+  /* The run folder made for it is gone again: it would hold nothing. */
+  g_autofree char *runs = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
+  g_autoptr(GDir) listing = g_dir_open(runs, 0, NULL);
+  g_assert_null(listing != NULL ? g_dir_read_name(listing) : NULL);
   sc_test_rmtree(dir);
 }
 

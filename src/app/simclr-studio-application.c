@@ -355,19 +355,25 @@ simclr_studio_application_open(GApplication *app, GFile **files, int n_files,
   if (self->settings == NULL)
     return;
   g_autofree char *path = n_files > 0 ? g_file_get_path(files[0]) : NULL;
+  g_autofree char *shown = path != NULL ? g_strdup(path) : g_file_get_uri(files[0]);
+  g_autofree char *problem = NULL;
   if (n_files > 1)
-    g_printerr("simclr-studio: one data set at a time: opening %s only\n",
-               path != NULL ? path : g_file_peek_path(files[0]));
-  if (path == NULL || !g_file_test(path, G_FILE_TEST_IS_DIR)) {
-    g_autofree char *uri = g_file_get_uri(files[0]);
-    g_printerr("simclr-studio: %s is not a folder: give the folder of a data set\n",
-               path != NULL ? path : uri);
-  } else if (self->window != NULL && simclr_studio_window_get_training(self->window)) {
-    g_printerr("simclr-studio: a training is running: %s opens once it has ended\n", path);
-  } else {
+    g_printerr("simclr-studio: one data set at a time: opening %s only\n", shown);
+  if (path == NULL || !g_file_test(path, G_FILE_TEST_EXISTS))
+    problem = g_strdup_printf("%s does not exist: give the folder of a data set", shown);
+  else if (!g_file_test(path, G_FILE_TEST_IS_DIR))
+    problem = g_strdup_printf("%s is not a folder: give the folder of a data set", shown);
+  else if (self->window != NULL && simclr_studio_window_get_training(self->window))
+    problem = g_strdup_printf("A training is running: %s opens once it has ended", shown);
+  else
     g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, path);
-  }
   simclr_studio_application_activate(app);
+  /* Said in the window too: started from a launcher, nobody reads stderr. */
+  if (problem != NULL) {
+    g_printerr("simclr-studio: %s\n", problem);
+    if (self->window != NULL)
+      simclr_studio_window_show_error(self->window, "Cannot open that folder", problem);
+  }
 }
 
 static int

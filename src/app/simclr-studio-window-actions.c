@@ -101,6 +101,14 @@ export_activated(GSimpleAction *action, GVariant *param, gpointer data)
   SimclrStudioWindow *self = data;
   if (self->export_chooser != NULL)
     return;
+  guint epochs = 0;
+  for (int r = 0; r < SC_N_RUNS; r++)
+    epochs += self->history[r]->len;
+  if (epochs == 0) {
+    simclr_studio_window_toast(self, "Nothing to export yet: the curves start after the "
+                                     "first epoch");
+    return;
+  }
   self->export_chooser = gtk_file_chooser_native_new(
     "Export Curves or History", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Save",
     "_Cancel");

@@ -71,7 +71,5 @@ void simclr_studio_window_actions_init(SimclrStudioWindow *self);
 /* Enables and disables actions for the current state. */
 void simclr_studio_window_actions_update(SimclrStudioWindow *self);
 void simclr_studio_window_toast(SimclrStudioWindow *self, const char *message);
-void simclr_studio_window_show_error(SimclrStudioWindow *self, const char *title,
-                                     const char *message);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 
 #include "simclr-studio-window-private.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -414,6 +415,13 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
                self->checkpoint_dir);
   else if (results_error != NULL)
     log_printf(self, "Could not write the history and charts: %s", results_error->message);
+  /* A training that failed or stopped before writing anything leaves no
+   * empty run folder (rmdir removes only an empty one). */
+  if (!completed && !self->resuming && self->checkpoint_dir != NULL
+      && g_rmdir(self->checkpoint_dir) == 0) {
+    g_clear_pointer(&self->checkpoint_dir, g_free);
+    refresh_resumable(self);
+  }
   gtk_label_set_text(self->status_label, self->checkpoint_path ? "Checkpoint kept" : "");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), self->checkpoint_path);
 
@@ -463,6 +471,8 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
                 && simclr_studio_runner_start(self->runner, &config, dir, error);
   if (!ok && lock_fd >= 0)
     close(lock_fd);
+  if (!ok && dir != NULL)
+    g_rmdir(dir); /* nothing was written: no empty folder left behind */
   if (ok) {
     release_run_folder(self);
     self->run_lock_fd = lock_fd;

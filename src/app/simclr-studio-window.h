@@ -41,5 +41,8 @@ double simclr_studio_window_get_max_stall_ms(SimclrStudioWindow *self);
 /* The open "Stop the training and quit?" dialog (closing the window during a
  * training asks it), or NULL. */
 GtkWindow *simclr_studio_window_get_quit_dialog(SimclrStudioWindow *self);
+/* A toast naming what failed, its Details button showing MESSAGE whole. */
+void simclr_studio_window_show_error(SimclrStudioWindow *self, const char *title,
+                                     const char *message);
 
 G_END_DECLS
