@@ -623,7 +623,7 @@ test_render_three_series(void)
 static ScChart *
 crowded_chart(gboolean named)
 {
-  static const char *const names[6] = { "baseline", "pretraining (probe)", "finetuning",
+  static const char *const names[6] = { "baseline", "pretraining (linear probe)", "finetuning",
                                          "STL-10 example: baseline", "STL-10 example: probe",
                                          "STL-10 example: finetune" };
   static const double reference[3] = { 0.6005, 0.5624, 0.6699 };

@@ -10,6 +10,7 @@
 
 #include "data/batcher.h"
 #include "sc-error.h"
+#include "sc-results.h"
 #include "simclr-studio-run-folders.h"
 #include "simclr-studio-settings.h"
 
@@ -26,8 +27,6 @@ static GParamSpec *properties[N_PROPS];
 #define NBSP "\xc2\xa0"
 
 static const char *const run_titles[SC_N_RUNS] = { "Baseline", "Pretraining", "Finetuning" };
-static const char *const series_names[SC_N_RUNS] = { "baseline", "pretraining (probe)",
-                                                     "finetuning" };
 /* The Keras example's maximal validation accuracies (its keras.io run on
  * STL-10, reference section 7.4): baseline, linear probe, finetuning. */
 static const double example_max_acc[SC_N_RUNS] = { 0.6005, 0.5624, 0.6699 };
@@ -152,7 +151,7 @@ add_run_series(ScChart *chart)
   for (int r = 0; r < SC_N_RUNS; r++) {
     double red, green, blue;
     sc_chart_palette(r, &red, &green, &blue);
-    sc_chart_add_series(chart, series_names[r], red, green, blue);
+    sc_chart_add_series(chart, sc_results_series_name(r), red, green, blue);
   }
 }
 

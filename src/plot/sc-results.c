@@ -5,6 +5,15 @@
 
 typedef enum { CHART_ACCURACY, CHART_LOSS } ChartKind;
 
+const char *
+sc_results_series_name(ScRunKind run)
+{
+  static const char *const names[SC_N_RUNS] = { "baseline", "pretraining (linear probe)",
+                                                 "finetuning" };
+  g_return_val_if_fail(run >= 0 && run < SC_N_RUNS, "");
+  return names[run];
+}
+
 /* The runs' validation curves overlaid: val_acc (the probe's val_p_acc for
  * pretraining) or the matching loss; kNN accuracy dashed when measured. */
 static ScChart *
@@ -26,14 +35,12 @@ build_chart(const ScTrainer *trainer, ChartKind kind)
       continue; /* no line, so no legend entry */
     double red, green, blue;
     sc_chart_palette(r, &red, &green, &blue);
-    guint s = sc_chart_add_series(chart, r == SC_RUN_PRETRAIN ? "pretrain (linear probe)"
-                                                              : sc_run_name(r),
-                                  red, green, blue);
+    guint s = sc_chart_add_series(chart, sc_results_series_name(r), red, green, blue);
     for (int i = 0; i < n; i++)
       sc_chart_append(chart, s, h[i].epoch, acc ? sc_epoch_metrics_val_acc(r, &h[i])
                                                 : sc_epoch_metrics_val_loss(r, &h[i]));
     if (r == SC_RUN_PRETRAIN && acc && c->knn) {
-      guint k = sc_chart_add_series(chart, "pretrain (kNN, k = 20)", red, green, blue);
+      guint k = sc_chart_add_series(chart, "pretraining (kNN, k = 20)", red, green, blue);
       sc_chart_set_series_style(chart, k, SC_LINE_DASHED);
       for (int i = 0; i < n; i++)
         sc_chart_append(chart, k, h[i].epoch, h[i].knn_acc);

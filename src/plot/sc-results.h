@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 #define SC_RESULTS_CHART_WIDTH_PX 800
 #define SC_RESULTS_CHART_HEIGHT_PX 500
 
+/* Run r's curve's name in every chart legend, the app's and the files': the
+ * pretraining curve is its linear probe's. */
+const char *sc_results_series_name(ScRunKind run);
+
 /* history.csv, history.json, accuracy.png/.svg and loss.png/.svg in dir;
  * with_encoder: encoder.safetensors too (for a finished training). */
 gboolean sc_results_write(const ScTrainer *trainer, const char *dir, gboolean with_encoder,
