@@ -506,6 +506,19 @@ test_batch_suggestion(Fixture *f, gconstpointer data)
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
   g_settings_set_int(f->settings, SC_KEY_BATCH_SIZE, 31);
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 30);
+
+  /* Other data: no hint while they open (it was the old data's), then the
+   * new data's own: 20 images, all labeled, make steps of 20. */
+  g_autofree char *small = sc_test_mkdtemp();
+  fx_idx_folder(small, 20, 10, 28, 28, FALSE);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, small);
+  g_assert_true(simclr_studio_window_get_loading(w));
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
+  g_settings_set_int(f->settings, SC_KEY_BATCH_SIZE, 33);
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 20);
+  sc_test_rmtree(small);
 }
 
 /* ---- A folder on the command line ---- */

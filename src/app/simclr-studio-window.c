@@ -677,7 +677,11 @@ show_reference_default(SimclrStudioWindow *self)
 static void
 check_batch_size(SimclrStudioWindow *self)
 {
-  const ScDataset *d = simclr_studio_data_panel_get_dataset(self->data_panel);
+  /* While another data set opens, the hint of the one it replaces would be
+   * stale: none until the new one is there. */
+  const ScDataset *d = simclr_studio_data_panel_get_loading(self->data_panel)
+                         ? NULL
+                         : simclr_studio_data_panel_get_dataset(self->data_panel);
   int suggestion = 0;
   g_autoptr(GError) error = NULL;
   ScSplitConfig split = {
@@ -715,6 +719,7 @@ dataset_changed_cb(SimclrStudioWindow *self)
 static void
 loading_changed_cb(SimclrStudioWindow *self)
 {
+  check_batch_size(self);
   g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_LOADING]);
   simclr_studio_window_actions_update(self);
 }
