@@ -460,10 +460,13 @@ test_end_to_end(gconstpointer data)
 /* ---- Ctrl-C and resume ---- */
 
 static GSubprocess *
-spawn_cli(const char *const *args, const char *stdout_path, const char *stderr_path)
+spawn_cli_in(const char *cwd, const char *const *args, const char *stdout_path,
+             const char *stderr_path)
 {
   g_autoptr(GPtrArray) argv = cli_argv(args);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(0);
+  if (cwd != NULL)
+    g_subprocess_launcher_set_cwd(launcher, cwd);
   g_subprocess_launcher_set_stdout_file_path(launcher, stdout_path);
   g_subprocess_launcher_set_stderr_file_path(launcher, stderr_path);
   g_autoptr(GError) error = NULL;
@@ -471,6 +474,12 @@ spawn_cli(const char *const *args, const char *stdout_path, const char *stderr_p
                                                 &error);
   g_assert_no_error(error);
   return p;
+}
+
+static GSubprocess *
+spawn_cli(const char *const *args, const char *stdout_path, const char *stderr_path)
+{
+  return spawn_cli_in(NULL, args, stdout_path, stderr_path);
 }
 
 static void
@@ -501,10 +510,12 @@ test_interrupt_and_resume(void)
   g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
   g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
   fx_idx_folder(data_dir, 400, 100, 28, 28, FALSE);
+  /* --out relative to the folder it runs in; the resume command printed
+   * works from anywhere. */
   const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "6",
                          "--width", "16", "--input-size", "32", "--batch-size", "40",
-                         "--threads", "1", "--out", out, NULL };
-  g_autoptr(GSubprocess) p = spawn_cli(args, log, errlog);
+                         "--threads", "1", "--out", "out", NULL };
+  g_autoptr(GSubprocess) p = spawn_cli_in(dir, args, log, errlog);
 
   /* The checkpoint appears whole (written atomically) after epoch 1. */
   gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;

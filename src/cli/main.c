@@ -118,12 +118,18 @@ static void
 print_resume_command(const CliOptions *o, const char *argv0, gboolean wrote_checkpoint)
 {
   const char *from = wrote_checkpoint ? o->out_dir : o->resume_dir;
+  /* Absolute paths: the command also works when pasted in another folder.
+   * A program found on PATH stays a bare name. */
+  g_autofree char *prog_path =
+    strchr(argv0, '/') != NULL ? g_canonicalize_filename(argv0, NULL) : g_strdup(argv0);
+  g_autofree char *from_path = g_canonicalize_filename(from, NULL);
   g_autoptr(GString) cmd = g_string_new(NULL);
-  g_autofree char *prog = g_shell_quote(argv0);
-  g_autofree char *dir = g_shell_quote(from);
+  g_autofree char *prog = g_shell_quote(prog_path);
+  g_autofree char *dir = g_shell_quote(from_path);
   g_string_append_printf(cmd, "%s --resume %s", prog, dir);
   if (g_strcmp0(from, o->out_dir) != 0) {
-    g_autofree char *out = g_shell_quote(o->out_dir);
+    g_autofree char *out_path = g_canonicalize_filename(o->out_dir, NULL);
+    g_autofree char *out = g_shell_quote(out_path);
     g_string_append_printf(cmd, " --out %s", out);
   }
   if (o->backend_flag != NULL)
