@@ -563,7 +563,40 @@ test_detect_suggests_subfolder(void)
   g_clear_error(&error);
   g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
   g_autofree char *one = g_strdup_printf("did you mean %s (idx)?", idx);
-  fx_assert_error(error, SC_ERROR_FORMAT, one, NULL);
+  fx_assert_error(error, SC_ERROR_FORMAT, one, "a sub-folder does", NULL);
+  sc_test_rmtree(tmp);
+}
+
+/* The folder above two folder data sets (imgs/<class>/, imgs2/<class>/):
+ * its images lie two levels down like those of a class layout, but it is
+ * no data set; both are named instead of "imgs" being called a class. */
+static void
+test_detect_suggests_folder_datasets(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *a = g_strdup_printf("%s/imgs/cat/%d.png", tmp, i);
+    g_autofree char *b = g_strdup_printf("%s/imgs2/dog/%d.png", tmp, i);
+    fx_write_image(a, 5, 5, colours[0], FALSE);
+    fx_write_image(b, 5, 5, colours[1], FALSE);
+  }
+  g_autoptr(GError) error = NULL;
+  g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
+  g_autofree char *want = g_strdup_printf("did you mean %s/imgs (folder) or %s/imgs2 (folder)?",
+                                          tmp, tmp);
+  fx_assert_error(error, SC_ERROR_FORMAT, tmp, "sub-folders do", want, NULL);
+  /* A class layout with one class folder of images and one of sub-folders
+   * still gets the folder reader's message about the latter. */
+  sc_test_rmtree(tmp);
+  tmp = sc_test_mkdtemp();
+  g_autofree char *image = g_strdup_printf("%s/cat/0.png", tmp);
+  g_autofree char *nested = g_strdup_printf("%s/dog/x/0.png", tmp);
+  fx_write_image(image, 5, 5, colours[0], FALSE);
+  fx_write_image(nested, 5, 5, colours[1], FALSE);
+  g_clear_error(&error);
+  g_assert_null(sc_dataset_open(tmp, SC_FORMAT_AUTO, &error));
+  g_autofree char *dog = g_build_filename(tmp, "dog", NULL);
+  fx_assert_error(error, SC_ERROR_FORMAT, dog, "holds no images but sub-folders", NULL);
   sc_test_rmtree(tmp);
 }
 
@@ -650,6 +683,7 @@ main(int argc, char **argv)
   g_test_add_func("/Data/Format/names", test_format_names);
   g_test_add_func("/Data/Format/detect-fails", test_detect_fails);
   g_test_add_func("/Data/Format/suggest-subfolder", test_detect_suggests_subfolder);
+  g_test_add_func("/data/detect/suggests-folder-datasets", test_detect_suggests_folder_datasets);
   g_test_add_func("/Data/FashionMNIST/real", test_real_fashion_mnist);
   return g_test_run();
 }

@@ -112,15 +112,22 @@ find_subfolder_datasets(const char *dir)
 static gboolean
 detect(const char *dir, ScDataFormat *format, GError **error)
 {
-  if (detect_format(dir, format)) {
+  gboolean detected = detect_format(dir, format);
+  /* Images two levels down are also what the folder above several folder
+   * data sets looks like: name those rather than call each one a class. */
+  ScDataFormat own;
+  if (detected && (*format != SC_FORMAT_FOLDER || holds_dataset(dir, &own))) {
     g_debug("%s: detected format %s", dir, sc_data_format_name(*format));
     return TRUE;
   }
   g_autofree char *below = find_subfolder_datasets(dir);
+  if (detected && below == NULL)
+    return TRUE; /* the folder reader says what is wrong with the layout */
   if (below != NULL)
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
                 "Could not tell the data format of %s: it holds no data set itself, but "
-                "a sub-folder does: did you mean %s?", dir, below);
+                "%s: did you mean %s?", dir,
+                strstr(below, ") or ") != NULL ? "sub-folders do" : "a sub-folder does", below);
   else
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
                 "Could not tell the data format of %s: looked for train_X.bin or "
