@@ -240,14 +240,20 @@ watchdog_cb(gpointer data)
 static void
 start_picture_mode(SimclrStudioApplication *self)
 {
-  /* Checkpoints of a check are not the user's: a folder removed at exit. */
+  /* Checkpoints of a check are not the user's: a folder removed at exit.
+   * A picture without a training shows the window as the user finds it,
+   * the newest results of the runs root included. */
   g_autoptr(GError) error = NULL;
-  self->scratch_runs_root = g_dir_make_tmp("simclr-studio-runs-XXXXXX", &error);
-  if (self->scratch_runs_root == NULL) {
+  gboolean trains = self->after_training || self->during_training
+                    || self->close_during_training;
+  if (trains)
+    self->scratch_runs_root = g_dir_make_tmp("simclr-studio-runs-XXXXXX", &error);
+  if (trains && self->scratch_runs_root == NULL) {
     fail(self, error->message);
     return;
   }
-  simclr_studio_window_set_runs_root(self->window, self->scratch_runs_root, 0);
+  if (trains)
+    simclr_studio_window_set_runs_root(self->window, self->scratch_runs_root, 0);
   if (self->during_training)
     gtk_window_set_default_size(GTK_WINDOW(self->window), PICTURE_WIDTH_PX, PICTURE_HEIGHT_PX);
   self->watchdog_id = g_timeout_add_seconds(WATCHDOG_S, watchdog_cb, self);
@@ -345,7 +351,9 @@ simclr_studio_application_activate(GApplication *app)
   gtk_window_present(GTK_WINDOW(self->window));
 }
 
-/* `simclr-studio FOLDER`: FOLDER is the data set to open (the file
+/* `simclr-studio FOLDER`: a results folder (history.json in it, as
+ * simclr-train --out and the app's run folders hold) shows its curves with
+ * their data set; any other folder is the data set to open (the file
  * manager's "Open With" gives a folder the same way). */
 static void
 simclr_studio_application_open(GApplication *app, GFile **files, int n_files,
@@ -356,18 +364,27 @@ simclr_studio_application_open(GApplication *app, GFile **files, int n_files,
     return;
   g_autofree char *path = n_files > 0 ? g_file_get_path(files[0]) : NULL;
   g_autofree char *shown = path != NULL ? g_strdup(path) : g_file_get_uri(files[0]);
+  g_autofree char *history = path != NULL ? g_build_filename(path, "history.json", NULL)
+                                          : NULL;
+  gboolean results = history != NULL && g_file_test(history, G_FILE_TEST_EXISTS);
   g_autofree char *problem = NULL;
   if (n_files > 1)
-    g_printerr("simclr-studio: one data set at a time: opening %s only\n", shown);
+    g_printerr("simclr-studio: one folder at a time: opening %s only\n", shown);
   if (path == NULL || !g_file_test(path, G_FILE_TEST_EXISTS))
-    problem = g_strdup_printf("%s does not exist: give the folder of a data set", shown);
+    problem = g_strdup_printf("%s does not exist: give the folder of a data set or of "
+                              "results", shown);
   else if (!g_file_test(path, G_FILE_TEST_IS_DIR))
-    problem = g_strdup_printf("%s is not a folder: give the folder of a data set", shown);
+    problem = g_strdup_printf("%s is not a folder: give the folder of a data set or of "
+                              "results", shown);
   else if (self->window != NULL && simclr_studio_window_get_training(self->window))
     problem = g_strdup_printf("A training is running: %s opens once it has ended", shown);
-  else
+  else if (!results)
     g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, path);
   simclr_studio_application_activate(app);
+  /* The window says itself why results cannot be shown. */
+  if (problem == NULL && results && self->window != NULL
+      && !simclr_studio_window_show_results(self->window, path))
+    g_printerr("simclr-studio: could not show the results in %s (see the window)\n", path);
   /* Said in the window too: started from a launcher, nobody reads stderr. */
   if (problem != NULL) {
     g_printerr("simclr-studio: %s\n", problem);
@@ -449,7 +466,8 @@ simclr_studio_application_class_init(SimclrStudioApplicationClass *klass)
 
 static const GOptionEntry options[] = {
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
-    "Open the window on the default data, save it as a PNG once drawn, and exit", "FILE" },
+    "Open the window as it starts (the default data and the newest results of the same "
+    "data, or FOLDER), save it as a PNG once drawn, and exit", "FILE" },
   { "screenshot-after-training", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     "Train briefly on a tiny subset, save the window with its curves as a PNG, and exit",
     "FILE" },
@@ -468,7 +486,10 @@ simclr_studio_application_init(SimclrStudioApplication *self)
   g_application_set_option_context_parameter_string(G_APPLICATION(self), "[FOLDER]");
   g_application_set_option_context_summary(
     G_APPLICATION(self), "Train and compare a supervised baseline, SimCLR pretraining and "
-                         "finetuning. Without a display, use simclr-train.");
+                         "finetuning. Without a display, use simclr-train.\n\n"
+                         "FOLDER: a data set to open, or a results folder (one holding "
+                         "history.json, as simclr-train --out writes) whose curves to "
+                         "show with the data set they were trained on.");
 }
 
 SimclrStudioApplication *

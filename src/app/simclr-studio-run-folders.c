@@ -180,6 +180,27 @@ simclr_studio_run_folder_find_resumable(const char *root)
   return NULL;
 }
 
+char *
+simclr_studio_run_folder_find_newest_results(const char *root)
+{
+  g_return_val_if_fail(root != NULL, NULL);
+  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+  if (dir == NULL)
+    return NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(dir)) != NULL)
+    if (is_run_folder_name(name))
+      g_ptr_array_add(names, g_strdup(name));
+  g_ptr_array_sort(names, compare_run_names);
+  for (guint i = names->len; i-- > 0;) {
+    g_autofree char *history = g_build_filename(root, names->pdata[i], "history.json", NULL);
+    if (g_file_test(history, G_FILE_TEST_IS_REGULAR))
+      return g_build_filename(root, names->pdata[i], NULL);
+  }
+  return NULL;
+}
+
 /* Removes a run folder unless a training holds its lock; the lock is held
  * while removing, so no training can start writing into it meanwhile. */
 static void

@@ -30,6 +30,9 @@ int simclr_studio_run_folder_lock(const char *path, GError **error);
  * was stopped before it finished and no training holds it now: the one
  * Continue goes on with. NULL when there is none. */
 char *simclr_studio_run_folder_find_resumable(const char *root);
+/* The newest run folder of ROOT that holds a history.json (the results of
+ * a training, finished or stopped), or NULL. */
+char *simclr_studio_run_folder_find_newest_results(const char *root);
 gboolean simclr_studio_remove_tree(const char *path, GError **error);
 
 G_END_DECLS

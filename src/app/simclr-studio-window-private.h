@@ -51,6 +51,8 @@ struct _SimclrStudioWindow {
   gint64 started_usec;
   char *checkpoint_path; /* last checkpoint written */
   char *checkpoint_dir;  /* the folder of the training shown */
+  char *curves_data;     /* the data folder of the curves shown (see data_folder_key) */
+  gboolean startup_results; /* the curves are the runs root's newest results */
   int run_lock_fd;       /* holds checkpoint_dir's lock while training; -1 */
   char *runs_root;       /* where each training gets a run folder */
   guint runs_kept;       /* run folders kept in runs_root; 0: all */

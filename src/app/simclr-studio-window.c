@@ -435,6 +435,25 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
 
 /* ---- Training ---- */
 
+static void show_newest_results(SimclrStudioWindow *self);
+
+/* A data folder as compared: "" or NULL (how the settings and history files
+ * store the default data set) is the default's folder; absolute, with no
+ * "." or "..", no doubled or trailing "/". */
+static char *
+data_folder_key(const char *path)
+{
+  return g_canonicalize_filename(path != NULL && *path != '\0' ? path : SC_DEFAULT_DATA_DIR,
+                                 NULL);
+}
+
+static char *
+selected_data_key(SimclrStudioWindow *self)
+{
+  g_autofree char *folder = g_settings_get_string(self->settings, SC_KEY_DATA_FOLDER);
+  return data_folder_key(folder);
+}
+
 void
 simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root, guint keep)
 {
@@ -444,6 +463,7 @@ simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root, g
   self->runs_root = g_strdup(root);
   self->runs_kept = keep;
   refresh_resumable(self);
+  show_newest_results(self);
   simclr_studio_window_actions_update(self);
 }
 
@@ -484,6 +504,9 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
     self->runs_done = 0;
     self->epochs = config.epochs;
     self->resuming = FALSE;
+    self->startup_results = FALSE;
+    g_free(self->curves_data);
+    self->curves_data = data_folder_key(config.data_path);
     self->started_usec = g_get_monotonic_time();
     g_clear_pointer(&self->checkpoint_path, g_free);
     g_free(self->checkpoint_dir);
@@ -512,6 +535,8 @@ static void
 runner_restored_cb(SimclrStudioWindow *self, const SimclrStudioRestored *restored)
 {
   const ScTrainConfig *c = &restored->config;
+  g_free(self->curves_data);
+  self->curves_data = data_folder_key(c->data_path);
   self->n_runs = 0;
   self->runs_done = 0;
   self->epochs = c->epochs;
@@ -577,6 +602,7 @@ simclr_studio_window_continue_training(SimclrStudioWindow *self, GError **error)
   }
   self->runs_done = 0;
   self->resuming = TRUE;
+  self->startup_results = FALSE;
   self->started_usec = g_get_monotonic_time();
   g_free(self->checkpoint_dir);
   self->checkpoint_dir = g_strdup(dir);
@@ -631,12 +657,12 @@ simclr_studio_window_get_max_stall_ms(SimclrStudioWindow *self)
   return self->max_stall_ms;
 }
 
-/* ---- Wiring ---- */
+/* ---- Results folders ---- */
 
-/* The curves, progress and status of the last training belong to the data
- * it trained on: another data set starts from an empty page. */
-static void
-clear_training_page(SimclrStudioWindow *self, const char *data_name)
+/* Empties the training page: curves, progress and status. Returns whether
+ * it showed anything. */
+static gboolean
+reset_training_page(SimclrStudioWindow *self)
 {
   gboolean shown = FALSE;
   for (int r = 0; r < SC_N_RUNS; r++) {
@@ -644,14 +670,172 @@ clear_training_page(SimclrStudioWindow *self, const char *data_name)
     g_array_set_size(self->history[r], 0);
   }
   shown = shown || self->checkpoint_dir != NULL;
+  g_clear_pointer(&self->curves_data, g_free);
+  self->startup_results = FALSE;
   if (!shown)
-    return;
+    return FALSE;
   g_clear_pointer(&self->checkpoint_path, g_free);
   g_clear_pointer(&self->checkpoint_dir, g_free);
   gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
   gtk_progress_bar_set_text(self->progress_bar, "");
   gtk_label_set_text(self->status_label, "");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), NULL);
+  return TRUE;
+}
+
+/* The log's account of results read from FOLDER: finished, or where the
+ * training stopped, then each epoch and each run's best. */
+static void
+log_results(SimclrStudioWindow *self, const char *folder)
+{
+  ScRunKind run;
+  int epoch;
+  if (next_epoch(self, &run, &epoch))
+    log_printf(self, "Results of %s: the training was stopped before epoch %d of %d of "
+               "%s.", folder, epoch, self->epochs, sc_run_name(run));
+  else
+    log_printf(self, "Results of %s: the training finished (%d epochs per run).", folder,
+               self->epochs);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    for (guint i = 0; i < self->history[r]->len; i++)
+      log_epoch(self, r, self->epochs, &g_array_index(self->history[r], ScEpochMetrics, i));
+  for (int r = 0; r < SC_N_RUNS; r++)
+    if (self->history[r]->len > 0)
+      log_printf(self, "%s: best validation accuracy %.2f%%", run_titles[r],
+                 100.0 * best_val_acc(self, r));
+}
+
+/* Shows the curves of CONFIG's training, read from FOLDER, as those of a
+ * training just done, and opens their data set (DATA, a data_folder_key)
+ * if another one is selected. */
+static void
+show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *config,
+                  GArray *history[SC_N_RUNS], const char *data)
+{
+  self->n_runs = 0;
+  self->runs_done = 0;
+  self->epochs = config->epochs;
+  int done = 0;
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    self->runs[r] = config->runs[r];
+    self->n_runs += config->runs[r] ? 1 : 0;
+    g_array_set_size(self->history[r], 0);
+    g_array_append_vals(self->history[r], history[r]->data, history[r]->len);
+    done += config->runs[r] ? MIN((int)history[r]->len, config->epochs) : 0;
+    if (config->runs[r] && (int)history[r]->len >= config->epochs)
+      self->runs_done++;
+  }
+  /* Before the data folder changes: the curves are of that data. */
+  g_free(self->curves_data);
+  self->curves_data = g_strdup(data);
+  g_free(self->checkpoint_dir);
+  self->checkpoint_dir = g_strdup(folder);
+  g_clear_pointer(&self->checkpoint_path, g_free);
+  rebuild_charts(self);
+
+  g_autofree char *name = g_path_get_basename(folder);
+  g_autofree char *text = g_strdup_printf("Results of %s", name);
+  gtk_progress_bar_set_fraction(self->progress_bar,
+                                (double)done / MAX(self->n_runs * self->epochs, 1));
+  gtk_progress_bar_set_text(self->progress_bar, text);
+  gtk_label_set_text(self->status_label, "");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), folder);
+  log_results(self, folder);
+
+  g_autofree char *selected = selected_data_key(self);
+  if (!g_str_equal(selected, data)) {
+    gboolean is_default = g_str_equal(data, SC_DEFAULT_DATA_DIR);
+    log_printf(self, "Opening the data set of these results: %s", data);
+    g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, is_default ? "" : data);
+  }
+  gtk_stack_set_visible_child_name(self->view_stack, "training");
+  simclr_studio_window_actions_update(self);
+}
+
+/* Reads FOLDER's history.json and shows it; at startup only when it has an
+ * epoch and is of the data set selected (FALSE without an error else). */
+static gboolean
+load_results(SimclrStudioWindow *self, const char *folder, gboolean at_startup,
+             GError **error)
+{
+  g_autofree char *path = g_build_filename(folder, "history.json", NULL);
+  ScTrainConfig config;
+  GArray *history[SC_N_RUNS];
+  for (int r = 0; r < SC_N_RUNS; r++)
+    history[r] = g_array_new(FALSE, FALSE, sizeof(ScEpochMetrics));
+  gboolean shown = sc_trainer_read_history_json(path, &config, history, error);
+  g_autofree char *data = data_folder_key(config.data_path);
+  g_autofree char *selected = selected_data_key(self);
+  guint n_epochs = 0;
+  for (int r = 0; r < SC_N_RUNS; r++)
+    n_epochs += history[r]->len;
+  if (shown && at_startup && (n_epochs == 0 || !g_str_equal(data, selected))) {
+    g_debug("%s: not shown at startup (%u epochs, data %s, selected %s)", path, n_epochs,
+            data, selected);
+    shown = FALSE;
+  }
+  if (shown)
+    show_read_results(self, folder, &config, history, data);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_array_unref(history[r]);
+  sc_train_config_clear(&config);
+  return shown;
+}
+
+/* At startup and when the runs root changes: the newest results of the
+ * runs root, so that the curves of the last training are there again.
+ * Curves of a training in this window, or of results asked for, stay. */
+static void
+show_newest_results(SimclrStudioWindow *self)
+{
+  if (self->settings == NULL || simclr_studio_runner_get_running(self->runner))
+    return;
+  gboolean shown = FALSE;
+  for (int r = 0; r < SC_N_RUNS; r++)
+    shown = shown || self->history[r]->len > 0;
+  gboolean replaced = self->startup_results;
+  if (replaced)
+    reset_training_page(self);
+  else if (shown || self->checkpoint_dir != NULL)
+    return;
+  g_autofree char *folder = simclr_studio_run_folder_find_newest_results(self->runs_root);
+  g_autoptr(GError) error = NULL;
+  if (folder != NULL && load_results(self, folder, TRUE, &error)) {
+    self->startup_results = TRUE;
+    return;
+  }
+  if (replaced)
+    rebuild_charts(self);
+  if (error != NULL)
+    simclr_studio_window_show_error(self, "Could not show the last results", error->message);
+}
+
+gboolean
+simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), FALSE);
+  g_return_val_if_fail(folder != NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  if (simclr_studio_runner_get_running(self->runner))
+    g_set_error(&error, SC_TRAINER_ERROR, SC_ERROR_INVALID_ARGUMENT,
+                "A training is running: the results of %s can be shown once it has ended",
+                folder);
+  else if (load_results(self, folder, FALSE, &error))
+    self->startup_results = FALSE;
+  if (error != NULL)
+    simclr_studio_window_show_error(self, "Could not show the results", error->message);
+  return error == NULL;
+}
+
+/* ---- Wiring ---- */
+
+/* The curves, progress and status of the last training belong to the data
+ * it trained on: another data set starts from an empty page. */
+static void
+clear_training_page(SimclrStudioWindow *self, const char *data_name)
+{
+  if (!reset_training_page(self))
+    return;
   log_printf(self, "Data set changed to %s: the curves of the previous data were cleared.",
              data_name != NULL ? data_name : "none");
 }
@@ -709,7 +893,10 @@ dataset_changed_cb(SimclrStudioWindow *self)
   simclr_studio_preview_panel_set_dataset(self->preview_panel, d);
   g_autofree char *name = d != NULL ? g_path_get_basename(d->path) : NULL;
   adw_window_title_set_subtitle(self->window_title, name != NULL ? name : "no data set");
-  if (!simclr_studio_runner_get_running(self->runner))
+  /* Also called when the data set first opens: curves of that data stay. */
+  g_autofree char *selected = selected_data_key(self);
+  if (!simclr_studio_runner_get_running(self->runner)
+      && g_strcmp0(self->curves_data, selected) != 0)
     clear_training_page(self, name);
   show_reference_default(self);
   check_batch_size(self);
@@ -883,6 +1070,7 @@ simclr_studio_window_finalize(GObject *object)
     g_array_unref(self->history[r]);
   g_free(self->checkpoint_path);
   g_free(self->checkpoint_dir);
+  g_free(self->curves_data);
   g_free(self->runs_root);
   g_free(self->resumable_dir);
   G_OBJECT_CLASS(simclr_studio_window_parent_class)->finalize(object);
@@ -1018,8 +1206,9 @@ simclr_studio_window_new(AdwApplication *app, GSettings *settings)
   simclr_studio_data_panel_set_settings(self->data_panel, settings);
   rebuild_charts(self);
   refresh_resumable(self);
-  simclr_studio_window_actions_update(self);
   log_line(self, "Press Train (Ctrl+Enter) to run the selected runs; each epoch adds a line "
                  "here and a point to the charts.");
+  show_newest_results(self);
+  simclr_studio_window_actions_update(self);
   return self;
 }

@@ -24,6 +24,11 @@ SimclrStudioWindow *simclr_studio_window_new(AdwApplication *app, GSettings *set
  * default is ~/.local/share/simclr-studio/runs, keeping 5. */
 void simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root,
                                         guint keep);
+/* Shows the curves of a results folder (one holding history.json, as a
+ * training of the app or simclr-train --out writes) and opens the data set
+ * they were trained on. A file that cannot be read, or a training running,
+ * is said in an error toast; returns whether the curves are shown. */
+gboolean simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder);
 /* Starts a training with the current settings; the error says why not. */
 gboolean simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error);
 /* Goes on with the newest stopped training of the runs root (Continue):

@@ -132,28 +132,116 @@ sc_trainer_history_to_json(const ScTrainer *trainer, JsonBuilder *b)
   json_builder_end_object(b);
 }
 
+/* Whether NODE is a JSON number (json-glib reads other values as 0). */
+static gboolean
+holds_number(JsonNode *node)
+{
+  GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
+  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}
+
+/* One epoch's entry of a run's history; the error names run, entry and field. */
+static gboolean
+epoch_from_json(JsonNode *node, ScRunKind r, guint i, ScEpochMetrics *m, GError **error)
+{
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+  JsonNode *epoch = o != NULL ? json_object_get_member(o, "epoch") : NULL;
+  if (o == NULL || epoch == NULL || !holds_number(epoch)) {
+    g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
+                "History of %s: entry %u is not an object with a number \"epoch\"",
+                sc_run_name(r), i + 1);
+    return FALSE;
+  }
+  sc_epoch_metrics_init(m, (int)json_node_get_int(epoch));
+  if (m->epoch != (int)i + 1) {
+    g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
+                "History of %s: entry %u has epoch %d, expected %u", sc_run_name(r),
+                i + 1, m->epoch, i + 1);
+    return FALSE;
+  }
+  for (size_t f = 0; f < sc_n_metric_fields; f++) {
+    JsonNode *v = json_object_get_member(o, sc_metric_fields[f].name);
+    if (v == NULL)
+      continue;
+    if (!holds_number(v)) {
+      g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
+                  "History of %s: entry %u: \"%s\" is not a number", sc_run_name(r),
+                  i + 1, sc_metric_fields[f].name);
+      return FALSE;
+    }
+    *sc_metric_slot(m, &sc_metric_fields[f]) = json_node_get_double(v);
+  }
+  return TRUE;
+}
+
 gboolean
 sc_trainer_history_from_json(JsonObject *runs, GArray *history[SC_N_RUNS], GError **error)
 {
   for (int r = 0; r < SC_N_RUNS; r++) {
     g_array_set_size(history[r], 0);
-    JsonArray *epochs = json_object_get_array_member(runs, sc_run_name(r));
-    for (guint i = 0; epochs != NULL && i < json_array_get_length(epochs); i++) {
-      JsonObject *o = json_array_get_object_element(epochs, i);
+    JsonNode *node = json_object_get_member(runs, sc_run_name(r));
+    if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+      continue;
+    if (!JSON_NODE_HOLDS_ARRAY(node)) {
+      g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
+                  "History of %s: expected an array of epochs", sc_run_name(r));
+      return FALSE;
+    }
+    JsonArray *epochs = json_node_get_array(node);
+    for (guint i = 0; i < json_array_get_length(epochs); i++) {
       ScEpochMetrics m;
-      sc_epoch_metrics_init(&m, json_object_get_int_member_with_default(o, "epoch", 0));
-      if (m.epoch != (int)i + 1) {
-        g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
-                    "History of %s: entry %u has epoch %d, expected %u", sc_run_name(r),
-                    i + 1, m.epoch, i + 1);
+      if (!epoch_from_json(json_array_get_element(epochs, i), r, i, &m, error))
         return FALSE;
-      }
-      for (size_t f = 0; f < sc_n_metric_fields; f++)
-        if (json_object_has_member(o, sc_metric_fields[f].name))
-          *sc_metric_slot(&m, &sc_metric_fields[f]) =
-            json_object_get_double_member(o, sc_metric_fields[f].name);
       g_array_append_val(history[r], m);
     }
+  }
+  return TRUE;
+}
+
+/* The object member NAME of TOP, or NULL with an error naming FILE. */
+static JsonObject *
+object_member(JsonObject *top, const char *name, const char *path, GError **error)
+{
+  JsonNode *node = json_object_get_member(top, name);
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT(node))
+    return json_node_get_object(node);
+  g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT,
+              "%s: expected an object \"%s\" (%s)", path, name,
+              node == NULL ? "it is missing" : "it is another kind of value");
+  return NULL;
+}
+
+gboolean
+sc_trainer_read_history_json(const char *path, ScTrainConfig *config,
+                             GArray *history[SC_N_RUNS], GError **error)
+{
+  g_return_val_if_fail(path != NULL && config != NULL && history != NULL, FALSE);
+  sc_train_config_init_default(config);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) local = NULL;
+  if (!json_parser_load_from_file(parser, path, &local)) {
+    g_set_error(error, SC_TRAINER_ERROR,
+                local->domain == G_FILE_ERROR ? SC_ERROR_IO : SC_ERROR_FORMAT,
+                "%s: %s", path, local->message);
+    return FALSE;
+  }
+  JsonNode *root = json_parser_get_root(parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+    g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT,
+                "%s: expected a JSON object with \"config\" and \"history\"", path);
+    return FALSE;
+  }
+  JsonObject *top = json_node_get_object(root);
+  JsonObject *config_object = object_member(top, "config", path, error);
+  JsonObject *runs = config_object != NULL ? object_member(top, "history", path, error)
+                                           : NULL;
+  if (runs == NULL)
+    return FALSE;
+  sc_train_config_clear(config);
+  if (!sc_train_config_from_json(config_object, config, &local)
+      || !sc_trainer_history_from_json(runs, history, &local)) {
+    g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT, "%s: %s", path, local->message);
+    return FALSE;
   }
   return TRUE;
 }

@@ -153,6 +153,13 @@ gboolean sc_trainer_write_history_csv(const ScTrainer *trainer, const char *path
                                       GError **error);
 gboolean sc_trainer_write_history_json(const ScTrainer *trainer, const char *path,
                                        GError **error);
+/* Reads a history.json written by the function above: the training's
+ * configuration into *config (initialised here; clear it after, also on
+ * failure) and each run's epochs into history[run] (arrays of
+ * ScEpochMetrics, emptied first). The error names the file and what in it
+ * is wrong. */
+gboolean sc_trainer_read_history_json(const char *path, ScTrainConfig *config,
+                                      GArray *history[SC_N_RUNS], GError **error);
 /* The encoder's weights alone, as safetensors (tensors
  * "encoder.<layer>.kernel" in HWIO or (in, out) and "encoder.<layer>.bias"):
  * the pretrained encoder once pretraining has an epoch done, else the
