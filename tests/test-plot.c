@@ -733,6 +733,43 @@ test_render_constant_and_faint(void)
   cairo_surface_destroy(img.surface);
 }
 
+/* Two runs with the very same curve (both at chance, say): the one drawn
+ * first is wider, so both colours show across the line. */
+static void
+test_render_identical_curves(void)
+{
+  g_autoptr(ScChart) chart = sc_chart_new("Validation accuracy", "epoch", "accuracy");
+  for (guint s = 0; s < 3; s++) {
+    double r, g, b;
+    sc_chart_palette(s, &r, &g, &b);
+    sc_chart_add_series(chart, NULL, r, g, b);
+  }
+  for (guint e = 1; e <= 10; e++) {
+    sc_chart_append(chart, 0, e, 0.1);
+    sc_chart_append(chart, 1, e, 0.1);
+    sc_chart_append(chart, 2, e, 0.2 + 0.05 * e);
+  }
+  ScImage img = render_png(chart, "identical.png", W, H);
+  double px, py;
+  sc_chart_map(chart, W, H, 5.5, 0.1, &px, &py);
+  /* A column across the shared line, between two points. */
+  gboolean seen[2] = { FALSE, FALSE };
+  for (int dy = -12; dy <= 12; dy++) {
+    double rgb[3];
+    pixel_rgb(&img, px, py + dy, rgb);
+    for (guint s = 0; s < 2; s++) {
+      double r, g, b;
+      sc_chart_palette(s, &r, &g, &b);
+      seen[s] = seen[s] || rgb_close(rgb, r, g, b, 0.08);
+    }
+  }
+  g_assert_true(seen[0]);
+  g_assert_true(seen[1]);
+  /* The last curve keeps the usual width: on it, its own colour. */
+  assert_series_color_at(&img, chart, 2, 5.5, 0.2 + 0.05 * 5.5);
+  cairo_surface_destroy(img.surface);
+}
+
 static void
 test_render_highlight(void)
 {
@@ -899,6 +936,7 @@ main(int argc, char **argv)
   g_test_add_func("/Plot/Render/legend-never-hides-points",
                   test_render_legend_never_hides_points);
   g_test_add_func("/Plot/Render/constant", test_render_constant_and_faint);
+  g_test_add_func("/Plot/Render/identical-curves", test_render_identical_curves);
   g_test_add_func("/Plot/Render/highlight", test_render_highlight);
   g_test_add_func("/Plot/Write/svg", test_svg);
   g_test_add_func("/Plot/Layout/single-epoch", test_single_epoch);

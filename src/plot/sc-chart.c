@@ -11,6 +11,12 @@
 
 #define SIZE_MIN_PX 16
 #define SIZE_MAX_PX 16384
+/* A solid curve that a later one would cover (two runs at chance, say) is
+ * drawn this much wider per covering curve, so it shows as a coloured rim. */
+#define COVERED_CURVE_WIDEN 1.5
+/* The widest a curve gets: under two covering curves. */
+#define WIDEST_CURVE_FACTOR (1.0 + 2 * COVERED_CURVE_WIDEN)
+
 /* Pixels per epoch above which each point also gets a marker. */
 #define MARKER_MIN_SPACING_PX 14.0
 /* Alpha of dashed reference curves. */
@@ -560,7 +566,7 @@ legend_best_corner(const ScChart *chart, const ScLayout *l, double w, double h, 
   ScRect best_grown = { 0, 0, 0, 0 };
 
   /* A curve grazing the box edge counts too: markers and lines have width. */
-  double slack = l->m.marker_px + l->m.line_px;
+  double slack = (l->m.marker_px + l->m.line_px) * WIDEST_CURVE_FACTOR;
   for (guint c = 0; c < G_N_ELEMENTS(corners); c++) {
     ScRect r = { corners[c][0], corners[c][1], w, h };
     ScRect grown = { r.x - slack, r.y - slack, r.width + 2 * slack, r.height + 2 * slack };
@@ -869,12 +875,39 @@ set_series_source(cairo_t *cr, const ScSeries *s)
   cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], alpha);
 }
 
+/* Whether curve b, drawn over a, would cover a stretch of it: two
+ * neighbouring epochs where the curves lie less than a line width apart. */
+static gboolean
+curve_covers(const ScSeries *a, const ScSeries *b, const ScRect *area, const ScAxis *xa,
+             const ScAxis *ya, double line_px)
+{
+  guint n = MIN(a->points->len, b->points->len);
+  gboolean prev_close = FALSE;
+  for (guint i = 0; i < n; i++) {
+    const ScPoint *p = &g_array_index(a->points, ScPoint, i);
+    const ScPoint *q = &g_array_index(b->points, ScPoint, i);
+    gboolean close = FALSE;
+    if (point_is_finite(p) && point_is_finite(q) && p->x == q->x) {
+      double px, py, qx, qy;
+      map_point(area, xa, ya, p->x, p->y, &px, &py);
+      map_point(area, xa, ya, q->x, q->y, &qx, &qy);
+      close = fabs(py - qy) < line_px;
+    }
+    if (close && prev_close)
+      return TRUE;
+    prev_close = close;
+  }
+  return FALSE;
+}
+
+/* widen: the curve's line and markers are this many times the usual. */
 static void
 draw_series(const ScSeries *s, cairo_t *cr, const ScMetrics *m, const ScRect *area,
-            const ScAxis *xa, const ScAxis *ya)
+            const ScAxis *xa, const ScAxis *ya, double widen)
 {
   GArray *points = s->points;
-  double dash[2] = { m->line_px * 3.0, m->line_px * 2.0 };
+  double line_px = m->line_px * widen, marker_px = m->marker_px * widen;
+  double dash[2] = { line_px * 3.0, line_px * 2.0 };
   double px_per_x = area->width / (xa->max - xa->min);
   gboolean markers = px_per_x >= MARKER_MIN_SPACING_PX;
 
@@ -895,7 +928,7 @@ draw_series(const ScSeries *s, cairo_t *cr, const ScMetrics *m, const ScRect *ar
       cairo_line_to(cr, px, py);
   }
   set_series_source(cr, s);
-  cairo_set_line_width(cr, m->line_px);
+  cairo_set_line_width(cr, line_px);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
   cairo_set_dash(cr, dash, s->style == SC_LINE_DASHED ? 2 : 0, 0);
@@ -916,7 +949,7 @@ draw_series(const ScSeries *s, cairo_t *cr, const ScMetrics *m, const ScRect *ar
     double px, py;
     map_point(area, xa, ya, p->x, p->y, &px, &py);
     cairo_new_sub_path(cr);
-    cairo_arc(cr, px, py, m->marker_px, 0, 2 * G_PI);
+    cairo_arc(cr, px, py, marker_px, 0, 2 * G_PI);
   }
   cairo_fill(cr);
 }
@@ -1053,15 +1086,24 @@ sc_chart_draw(const ScChart *chart, cairo_t *cr, double width, double height)
   /* Curves clipped to the plot area, widened so edge markers stay round.
    * Faint reference curves first, so solid ones lie on top. */
   cairo_save(cr);
-  double slack = m->marker_px + m->line_px;
+  double slack = (m->marker_px + m->line_px) * WIDEST_CURVE_FACTOR;
   cairo_rectangle(cr, area->x - slack, area->y - slack, area->width + 2 * slack,
                   area->height + 2 * slack);
   cairo_clip(cr);
   for (int pass = 0; pass < 2; pass++) {
     ScLineStyle style = pass == 0 ? SC_LINE_DASHED : SC_LINE_SOLID;
     for (guint s = 0; s < chart->series->len; s++) {
-      if (chart_series(chart, s)->style == style)
-        draw_series(chart_series(chart, s), cr, m, area, &l.x, &l.y);
+      const ScSeries *series = chart_series(chart, s);
+      if (series->style != style)
+        continue;
+      double widen = 1.0;
+      for (guint later = s + 1; style == SC_LINE_SOLID && later < chart->series->len; later++) {
+        const ScSeries *over = chart_series(chart, later);
+        if (over->style == SC_LINE_SOLID && widen < WIDEST_CURVE_FACTOR
+            && curve_covers(series, over, area, &l.x, &l.y, m->line_px))
+          widen += COVERED_CURVE_WIDEN;
+      }
+      draw_series(series, cr, m, area, &l.x, &l.y, widen);
     }
   }
   cairo_restore(cr);
