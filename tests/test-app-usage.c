@@ -2,7 +2,8 @@
  * one trained with, settings hold without a D-Bus session, quitting during
  * a training asks first, each training leaves simclr-train's result files,
  * the chart and page follow the data set, Reset covers the augmentations,
- * and the app opens a folder given on its command line. */
+ * the app opens a folder given on its command line (a data set or results),
+ * and the curves of the last training are there again after a restart. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -17,6 +18,7 @@
 #include "test-app-util.h"
 #include "test-data-fixtures.h"
 #include "test-util.h"
+#include "trainer-private.h"
 
 /* U+2009, the thin space between digit groups of the data panel's counts. */
 #define THIN "\xe2\x80\x89"
@@ -521,20 +523,264 @@ test_batch_suggestion(Fixture *f, gconstpointer data)
   sc_test_rmtree(small);
 }
 
+/* ---- Results shown again ---- */
+
+/* A tiny IDX data set in DIR and settings that train on it in seconds. */
+static void
+use_tiny_data(Fixture *f, const char *dir)
+{
+  fx_idx_folder(dir, 100, 20, 28, 28, FALSE);
+  simclr_studio_settings_apply_quick(f->settings);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, dir);
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 2);
+  g_settings_set_int(f->settings, SC_KEY_LABELED_PER_CLASS, 2);
+  g_settings_set_int(f->settings, SC_KEY_BATCH_SIZE, 20);
+}
+
+/* DIR/history.json as a training on DATA writes it: EPOCHS per run, the
+ * runs' entries having done[run] epochs, val_acc of epoch e (e + run) / 10. */
+static void
+put_results(const char *dir, const char *data, int epochs, const int done[SC_N_RUNS])
+{
+  ScTrainConfig config;
+  sc_train_config_init_default(&config);
+  config.data_path = g_strdup(data);
+  config.epochs = epochs;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "config");
+  sc_train_config_to_json(&config, b);
+  json_builder_set_member_name(b, "history");
+  json_builder_begin_object(b);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    json_builder_set_member_name(b, sc_run_name(r));
+    json_builder_begin_array(b);
+    for (int e = 1; e <= done[r]; e++) {
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "epoch");
+      json_builder_add_int_value(b, e);
+      json_builder_set_member_name(b, r == SC_RUN_PRETRAIN ? "val_p_acc" : "val_acc");
+      json_builder_add_double_value(b, (e + r) / 10.0);
+      json_builder_set_member_name(b, r == SC_RUN_PRETRAIN ? "val_p_loss" : "val_loss");
+      json_builder_add_double_value(b, 2.0 - e / 10.0);
+      json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+  }
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  json_generator_set_root(gen, root);
+  g_autofree char *text = json_generator_to_data(gen, NULL);
+  fx_write_text(dir, "history.json", text);
+  sc_train_config_clear(&config);
+}
+
+/* The curves a window shows are the history's, point for point. */
+static void
+assert_curves(SimclrStudioWindow *w, GArray *const history[SC_N_RUNS])
+{
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, history[r]->len);
+    g_assert_cmpuint(n_points(w->loss_chart, r), ==, history[r]->len);
+    g_assert_cmpuint(w->history[r]->len, ==, history[r]->len);
+    for (guint i = 0; i < history[r]->len; i++) {
+      const ScEpochMetrics *want = &g_array_index(history[r], ScEpochMetrics, i);
+      const ScEpochMetrics *got = &g_array_index(w->history[r], ScEpochMetrics, i);
+      g_assert_cmpint(got->epoch, ==, want->epoch);
+      g_assert_cmpfloat(sc_epoch_metrics_val_acc(r, got), ==,
+                        sc_epoch_metrics_val_acc(r, want));
+      g_assert_cmpfloat(sc_epoch_metrics_val_loss(r, got), ==,
+                        sc_epoch_metrics_val_loss(r, want));
+    }
+  }
+}
+
+/* A training, then the window closed and a new one opened on the same runs
+ * root: the same curves, also once the data set has finished opening. */
+static void
+test_results_after_restart(Fixture *f, gconstpointer data)
+{
+  g_autofree char *tiny = g_build_filename(f->data_home, "tiny", NULL);
+  use_tiny_data(f, tiny);
+  SimclrStudioWindow *w = open_window(f);
+  g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  g_assert_no_error(error);
+  simclr_studio_runner_wait(w->runner);
+  g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(w->progress_bar), "Done"));
+  g_autofree char *dir = g_strdup(w->checkpoint_dir);
+  g_autofree char *name = g_path_get_basename(dir);
+  /* The curves the training drew, as the window received them. */
+  GArray *trained[SC_N_RUNS];
+  for (int r = 0; r < SC_N_RUNS; r++)
+    trained[r] = g_array_copy(w->history[r]);
+  gtk_window_destroy(GTK_WINDOW(w));
+  g_assert_null(f->window);
+
+  /* What the training wrote, read back: the same numbers. */
+  g_autofree char *json = g_build_filename(dir, "history.json", NULL);
+  ScTrainConfig config;
+  GArray *history[SC_N_RUNS];
+  for (int r = 0; r < SC_N_RUNS; r++)
+    history[r] = g_array_new(FALSE, FALSE, sizeof(ScEpochMetrics));
+  g_assert_true(sc_trainer_read_history_json(json, &config, history, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(config.data_path, ==, tiny);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    g_assert_cmpuint(history[r]->len, ==, 2);
+    g_assert_cmpuint(trained[r]->len, ==, 2);
+  }
+
+  w = open_window(f);
+  g_assert_false(simclr_studio_window_get_loading(w));
+  assert_curves(w, history);
+  assert_curves(w, trained);
+  g_assert_cmpint(w->epochs, ==, 2);
+  g_autofree char *title = g_strdup_printf("Results of %s", name);
+  g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, title);
+  g_assert_cmpfloat(gtk_progress_bar_get_fraction(w->progress_bar), ==, 1.0);
+  g_assert_cmpstr(gtk_stack_get_visible_child_name(w->view_stack), ==, "training");
+  g_autofree char *text = log_text(w);
+  g_test_message("%s", text);
+  g_autofree char *said = g_strdup_printf("Results of %s: the training finished", dir);
+  g_assert_nonnull(strstr(text, said));
+  /* A finished training offers no Continue; Train works as before. */
+  g_assert_null(simclr_studio_window_get_resumable_dir(w));
+  g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
+  sc_app_test_wait_frame(GTK_WIDGET(w));
+  save_screenshot(GTK_WIDGET(w), "results-after-restart");
+
+  /* Another data set clears them. */
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, "");
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    g_array_unref(history[r]);
+    g_array_unref(trained[r]);
+  }
+  sc_train_config_clear(&config);
+}
+
+/* The newest results are of other data than the data set selected: not
+ * shown at startup (nor older ones of the selected data: the newest only). */
+static void
+test_results_of_other_data(Fixture *f, gconstpointer data)
+{
+  g_autofree char *tiny = g_build_filename(f->data_home, "tiny", NULL);
+  use_tiny_data(f, tiny);
+  g_autofree char *other = g_build_filename(f->data_home, "other", NULL);
+  const int done[SC_N_RUNS] = { 2, 2, 2 };
+  g_autofree char *older = g_build_filename(f->data_home, "runs", "20200101-000000", NULL);
+  g_autofree char *newer = g_build_filename(f->data_home, "runs", "20200102-000000", NULL);
+  put_results(older, tiny, 2, done);
+  put_results(newer, other, 2, done);
+  SimclrStudioWindow *w = open_window(f);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+  g_assert_null(w->checkpoint_dir);
+  g_assert_null(w->last_error_toast);
+  g_autofree char *folder = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_cmpstr(folder, ==, tiny);
+
+  /* Asked for, they are shown, and their data set opens. */
+  fx_idx_folder(other, 60, 20, 28, 28, FALSE);
+  g_assert_true(simclr_studio_window_show_results(w, newer));
+  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_free(folder);
+  folder = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
+  g_assert_cmpstr(folder, ==, other);
+  g_assert_cmpstr(simclr_studio_data_panel_get_dataset(w->data_panel)->path, ==, other);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 2);
+}
+
+/* A history.json that cannot be read: an error toast naming the file and
+ * what is wrong, and the window goes on as before. */
+static void
+test_broken_results(Fixture *f, gconstpointer data)
+{
+  g_autofree char *tiny = g_build_filename(f->data_home, "tiny", NULL);
+  use_tiny_data(f, tiny);
+  /* The newest results, cut short: said at startup. */
+  g_autofree char *cut = g_build_filename(f->data_home, "runs", "20200101-000000", NULL);
+  fx_write_text(cut, "history.json", "{\"config\": {\"data\": ");
+  SimclrStudioWindow *w = open_window(f);
+  g_autofree char *cut_json = g_build_filename(cut, "history.json", NULL);
+  g_assert_nonnull(w->last_error_toast);
+  g_assert_cmpstr(adw_toast_get_title(w->last_error_toast), ==,
+                  "Could not show the last results");
+  const char *message = g_object_get_data(G_OBJECT(w->last_error_toast), "sc-error-message");
+  g_test_message("%s", message);
+  g_assert_true(g_str_has_prefix(message, cut_json));
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+
+  /* Asked for: an epoch out of place, named with its run and entry. */
+  g_autofree char *bad = g_build_filename(f->data_home, "bad", NULL);
+  const int done[SC_N_RUNS] = { 1, 0, 0 };
+  put_results(bad, tiny, 2, done);
+  g_autofree char *bad_json = g_build_filename(bad, "history.json", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(bad_json, &text, NULL, NULL));
+  char *one = strstr(text, "\"epoch\":1");
+  g_assert_nonnull(one);
+  one[strlen("\"epoch\":")] = '3';
+  g_assert_true(g_file_set_contents(bad_json, text, -1, NULL));
+  g_assert_false(simclr_studio_window_show_results(w, bad));
+  g_assert_cmpstr(adw_toast_get_title(w->last_error_toast), ==, "Could not show the results");
+  message = g_object_get_data(G_OBJECT(w->last_error_toast), "sc-error-message");
+  g_test_message("%s", message);
+  g_assert_true(g_str_has_prefix(message, bad_json));
+  g_assert_nonnull(strstr(message, "baseline: entry 1 has epoch 3, expected 1"));
+  /* A configuration without its fields: the first one checked, named. */
+  fx_write_text(bad, "history.json", "{\"config\": {}, \"history\": {}}");
+  g_assert_false(simclr_studio_window_show_results(w, bad));
+  message = g_object_get_data(G_OBJECT(w->last_error_toast), "sc-error-message");
+  g_test_message("%s", message);
+  g_assert_true(g_str_has_prefix(message, bad_json));
+  g_assert_nonnull(strstr(message, "\"config\": --epochs: must be at least 1, got 0"));
+
+  /* The window is usable: nothing shown, Train still there and working. */
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+  g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
+  g_autoptr(GError) error = NULL;
+  g_settings_set_int(f->settings, SC_KEY_EPOCHS, 1);
+  g_assert_true(simclr_studio_window_start_training(w, &error));
+  g_assert_no_error(error);
+  simclr_studio_runner_wait(w->runner);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 1);
+}
+
 /* ---- A folder on the command line ---- */
 
 typedef struct {
   GtkWindow *window;
   char *shown;
   char *error_title, *error_message; /* the error toast's, if any */
+  char *progress;                    /* the progress bar's text */
+  guint points[SC_N_RUNS];           /* accuracy chart points per run */
 } OpenState;
 
-/* Once the window is built: the data set it opens, then close it. */
+/* Once the window is built and its data set open: the data set, the
+ * curves and the error toast it shows, then close it. */
 static void
 check_and_close(OpenState *state)
 {
   SimclrStudioWindow *w = SIMCLR_STUDIO_WINDOW(state->window);
+  if (simclr_studio_window_get_loading(w)) {
+    g_timeout_add_once(20, (GSourceOnceFunc)check_and_close, state);
+    return;
+  }
   state->shown = g_settings_get_string(w->settings, SC_KEY_DATA_FOLDER);
+  state->progress = g_strdup(gtk_progress_bar_get_text(w->progress_bar));
+  for (int r = 0; r < SC_N_RUNS; r++)
+    state->points[r] = n_points(w->accuracy_chart, r);
   if (w->last_error_toast != NULL) {
     GObject *toast = G_OBJECT(w->last_error_toast);
     state->error_title = g_strdup(adw_toast_get_title(w->last_error_toast));
@@ -586,6 +832,22 @@ test_open_folder_argument(void)
   g_free(bad.shown);
   g_free(bad.error_title);
   g_free(bad.error_message);
+
+  /* A results folder: its curves, and the data set they were trained on. */
+  g_autofree char *data = g_build_filename(folder, "data", NULL);
+  fx_idx_folder(data, 20, 10, 28, 28, FALSE);
+  g_autofree char *results = g_build_filename(folder, "results", NULL);
+  const int done[SC_N_RUNS] = { 3, 1, 0 };
+  put_results(results, data, 3, done);
+  OpenState shown = { NULL };
+  run_with_argument(results, &shown);
+  g_assert_cmpstr(shown.shown, ==, data);
+  g_assert_null(shown.error_title);
+  g_assert_cmpstr(shown.progress, ==, "Results of results");
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(shown.points[r], ==, done[r]);
+  g_free(shown.shown);
+  g_free(shown.progress);
   sc_test_rmtree(folder);
 }
 
@@ -617,5 +879,16 @@ main(int argc, char *argv[])
   g_test_add("/App/Usage/batch-suggestion", Fixture, NULL, fixture_set_up,
              test_batch_suggestion, fixture_tear_down);
   g_test_add_func("/App/Usage/open-folder-argument", test_open_folder_argument);
-  return g_test_run();
+  g_test_add("/App/Usage/results-after-restart", Fixture, NULL, fixture_set_up,
+             test_results_after_restart, fixture_tear_down);
+  g_test_add("/App/Usage/results-of-other-data", Fixture, NULL, fixture_set_up,
+             test_results_of_other_data, fixture_tear_down);
+  g_test_add("/App/Usage/broken-results", Fixture, NULL, fixture_set_up,
+             test_broken_results, fixture_tear_down);
+  /* The application's own runs root: an empty one, not the user's. */
+  g_autofree char *data_home = sc_test_mkdtemp();
+  g_setenv("XDG_DATA_HOME", data_home, TRUE);
+  int status = g_test_run();
+  sc_test_rmtree(data_home);
+  return status;
 }

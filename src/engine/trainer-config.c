@@ -200,10 +200,15 @@ sc_train_config_from_json(JsonObject *o, ScTrainConfig *c, GError **error)
   c->knn = json_object_get_boolean_member_with_default(o, "knn", FALSE);
   for (int r = 0; r < SC_N_RUNS; r++)
     c->runs[r] = FALSE;
-  JsonArray *runs = json_object_get_array_member(o, "runs");
+  /* Missing or not an array: no run, refused below as --runs. */
+  JsonNode *runs_node = json_object_get_member(o, "runs");
+  JsonArray *runs = runs_node != NULL && JSON_NODE_HOLDS_ARRAY(runs_node)
+                      ? json_node_get_array(runs_node) : NULL;
   for (guint i = 0; runs != NULL && i < json_array_get_length(runs); i++) {
+    JsonNode *name = json_array_get_element(runs, i);
     ScRunKind run;
-    if (sc_run_parse(json_array_get_string_element(runs, i), &run))
+    if (JSON_NODE_HOLDS_VALUE(name) && json_node_get_value_type(name) == G_TYPE_STRING
+        && sc_run_parse(json_node_get_string(name), &run))
       c->runs[run] = TRUE;
   }
   c->seed = g_ascii_strtoull(json_object_get_string_member_with_default(o, "seed", "0"),

@@ -220,9 +220,11 @@ sc_trainer_read_history_json(const char *path, ScTrainConfig *config,
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) local = NULL;
   if (!json_parser_load_from_file(parser, path, &local)) {
+    /* A parse error names the file, line and column already. */
+    gboolean named = g_str_has_prefix(local->message, path);
     g_set_error(error, SC_TRAINER_ERROR,
                 local->domain == G_FILE_ERROR ? SC_ERROR_IO : SC_ERROR_FORMAT,
-                "%s: %s", path, local->message);
+                "%s%s%s", named ? "" : path, named ? "" : ": ", local->message);
     return FALSE;
   }
   JsonNode *root = json_parser_get_root(parser);
@@ -238,8 +240,12 @@ sc_trainer_read_history_json(const char *path, ScTrainConfig *config,
   if (runs == NULL)
     return FALSE;
   sc_train_config_clear(config);
-  if (!sc_train_config_from_json(config_object, config, &local)
-      || !sc_trainer_history_from_json(runs, history, &local)) {
+  if (!sc_train_config_from_json(config_object, config, &local)) {
+    g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT, "%s: \"config\": %s", path,
+                local->message);
+    return FALSE;
+  }
+  if (!sc_trainer_history_from_json(runs, history, &local)) {
     g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT, "%s: %s", path, local->message);
     return FALSE;
   }
