@@ -652,6 +652,15 @@ test_results_after_restart(Fixture *f, gconstpointer data)
   g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
   sc_app_test_wait_frame(GTK_WIDGET(w));
   save_screenshot(GTK_WIDGET(w), "results-after-restart");
+  /* Export's CSV is the folder's history, as the training wrote it. */
+  g_autofree char *exported = g_build_filename(f->data_home, "exported.csv", NULL);
+  g_assert_true(simclr_studio_window_export_to(w, exported, &error));
+  g_assert_no_error(error);
+  g_autofree char *csv_path = g_build_filename(dir, "history.csv", NULL);
+  g_autofree char *want_csv = NULL, *got_csv = NULL;
+  g_assert_true(g_file_get_contents(csv_path, &want_csv, NULL, NULL));
+  g_assert_true(g_file_get_contents(exported, &got_csv, NULL, NULL));
+  g_assert_cmpstr(got_csv, ==, want_csv);
 
   /* Another data set clears them. */
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, "");

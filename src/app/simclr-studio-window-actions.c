@@ -52,12 +52,30 @@ shuffle_activated(GSimpleAction *action, GVariant *param, gpointer data)
   simclr_studio_preview_panel_shuffle(self->preview_panel);
 }
 
+/* Curves read from a results folder: its history.csv is their table (the
+ * runner's last training, if any, is another one). */
 static gboolean
-export_to(SimclrStudioWindow *self, const char *path, GError **error)
+copy_results_csv(SimclrStudioWindow *self, const char *path, GError **error)
+{
+  g_autofree char *csv = g_build_filename(self->checkpoint_dir, "history.csv", NULL);
+  g_autoptr(GFile) from = g_file_new_for_path(csv);
+  g_autoptr(GFile) to = g_file_new_for_path(path);
+  g_autoptr(GError) local = NULL;
+  if (g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &local))
+    return TRUE;
+  g_set_error(error, local->domain, local->code, "Could not copy %s to %s: %s", csv, path,
+              local->message);
+  return FALSE;
+}
+
+gboolean
+simclr_studio_window_export_to(SimclrStudioWindow *self, const char *path, GError **error)
 {
   SimclrStudioExportFormat format;
   if (!simclr_studio_export_format_for_path(path, &format, error))
     return FALSE;
+  if (format == SIMCLR_STUDIO_EXPORT_CSV && self->curves_read)
+    return copy_results_csv(self, path, error);
   if (format == SIMCLR_STUDIO_EXPORT_CSV)
     return simclr_studio_runner_write_history_csv(self->runner, path, error);
   const ScChart *charts[2] = { simclr_studio_chart_view_get_chart(self->accuracy_chart),
@@ -73,7 +91,7 @@ export_response_cb(SimclrStudioWindow *self, int response, GtkNativeDialog *dial
     g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
     g_autofree char *path = file != NULL ? g_file_get_path(file) : NULL;
     g_autoptr(GError) error = NULL;
-    if (path != NULL && export_to(self, path, &error)) {
+    if (path != NULL && simclr_studio_window_export_to(self, path, &error)) {
       g_autofree char *parent = g_path_get_dirname(path);
       g_settings_set_string(self->settings, SC_KEY_LAST_FOLDER, parent);
       g_autofree char *name = g_path_get_basename(path);

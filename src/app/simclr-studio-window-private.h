@@ -53,6 +53,7 @@ struct _SimclrStudioWindow {
   char *checkpoint_dir;  /* the folder of the training shown */
   char *curves_data;     /* the data folder of the curves shown (see data_folder_key) */
   gboolean startup_results; /* the curves are the runs root's newest results */
+  gboolean curves_read;  /* the curves were read from checkpoint_dir's history.json */
   int run_lock_fd;       /* holds checkpoint_dir's lock while training; -1 */
   char *runs_root;       /* where each training gets a run folder */
   guint runs_kept;       /* run folders kept in runs_root; 0: all */
@@ -73,5 +74,9 @@ void simclr_studio_window_actions_init(SimclrStudioWindow *self);
 /* Enables and disables actions for the current state. */
 void simclr_studio_window_actions_update(SimclrStudioWindow *self);
 void simclr_studio_window_toast(SimclrStudioWindow *self, const char *message);
+/* Export's file: the curves as PNG or SVG, or the history as CSV, by the
+ * name's extension. */
+gboolean simclr_studio_window_export_to(SimclrStudioWindow *self, const char *path,
+                                        GError **error);
 
 G_END_DECLS

@@ -505,6 +505,7 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
     self->epochs = config.epochs;
     self->resuming = FALSE;
     self->startup_results = FALSE;
+    self->curves_read = FALSE;
     g_free(self->curves_data);
     self->curves_data = data_folder_key(config.data_path);
     self->started_usec = g_get_monotonic_time();
@@ -603,6 +604,7 @@ simclr_studio_window_continue_training(SimclrStudioWindow *self, GError **error)
   self->runs_done = 0;
   self->resuming = TRUE;
   self->startup_results = FALSE;
+  self->curves_read = FALSE;
   self->started_usec = g_get_monotonic_time();
   g_free(self->checkpoint_dir);
   self->checkpoint_dir = g_strdup(dir);
@@ -672,6 +674,7 @@ reset_training_page(SimclrStudioWindow *self)
   shown = shown || self->checkpoint_dir != NULL;
   g_clear_pointer(&self->curves_data, g_free);
   self->startup_results = FALSE;
+  self->curves_read = FALSE;
   if (!shown)
     return FALSE;
   g_clear_pointer(&self->checkpoint_path, g_free);
@@ -731,6 +734,7 @@ show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainCon
   g_free(self->checkpoint_dir);
   self->checkpoint_dir = g_strdup(folder);
   g_clear_pointer(&self->checkpoint_path, g_free);
+  self->curves_read = TRUE;
   rebuild_charts(self);
 
   g_autofree char *name = g_path_get_basename(folder);
