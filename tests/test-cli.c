@@ -510,9 +510,9 @@ test_interrupt_and_resume(void)
   g_autofree char *log = g_build_filename(dir, "stdout.txt", NULL);
   g_autofree char *errlog = g_build_filename(dir, "stderr.txt", NULL);
   fx_idx_folder(data_dir, 400, 100, 28, 28, FALSE);
-  /* --out relative to the folder it runs in; the resume command printed
-   * works from anywhere. */
-  const char *args[] = { "--data", data_dir, "--labeled", "10", "--epochs", "6",
+  /* --data and --out relative to the folder it runs in; the resume command
+   * printed works from anywhere, the checkpoint naming the data absolutely. */
+  const char *args[] = { "--data", "data", "--labeled", "10", "--epochs", "6",
                          "--width", "16", "--input-size", "32", "--batch-size", "40",
                          "--threads", "1", "--out", "out", NULL };
   g_autoptr(GSubprocess) p = spawn_cli_in(dir, args, log, errlog);
