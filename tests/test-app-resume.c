@@ -365,6 +365,10 @@ test_disabled_without_stopped_run(Fixture *f, gconstpointer data)
   g_assert_cmpint(fd, >=, 0);
   g_autofree char *found = simclr_studio_run_folder_find_resumable(f->runs_root);
   g_assert_null(found); /* the newest free one, ...-02, is finished */
+  /* Nor are its results shown at startup: they are still being written. */
+  g_autofree char *results = simclr_studio_run_folder_find_newest_results(f->runs_root);
+  g_autofree char *second = g_build_filename(f->runs_root, "20200101-000002", NULL);
+  g_assert_cmpstr(results, ==, second);
   g_assert_cmpint(simclr_studio_run_folder_lock(newest, &error), ==, -1);
   g_assert_error(error, G_IO_ERROR, G_IO_ERROR_BUSY);
   close(fd);

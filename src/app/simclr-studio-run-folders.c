@@ -195,8 +195,10 @@ simclr_studio_run_folder_find_newest_results(const char *root)
   g_ptr_array_sort(names, compare_run_names);
   for (guint i = names->len; i-- > 0;) {
     g_autofree char *history = g_build_filename(root, names->pdata[i], "history.json", NULL);
-    if (g_file_test(history, G_FILE_TEST_IS_REGULAR))
-      return g_build_filename(root, names->pdata[i], NULL);
+    g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
+    /* A folder a training holds is still being written. */
+    if (g_file_test(history, G_FILE_TEST_IS_REGULAR) && !simclr_studio_run_folder_is_locked(path))
+      return g_steal_pointer(&path);
   }
   return NULL;
 }

@@ -31,7 +31,7 @@ int simclr_studio_run_folder_lock(const char *path, GError **error);
  * Continue goes on with. NULL when there is none. */
 char *simclr_studio_run_folder_find_resumable(const char *root);
 /* The newest run folder of ROOT that holds a history.json (the results of
- * a training, finished or stopped), or NULL. */
+ * a training, finished or stopped) and that no training holds, or NULL. */
 char *simclr_studio_run_folder_find_newest_results(const char *root);
 gboolean simclr_studio_remove_tree(const char *path, GError **error);
 
