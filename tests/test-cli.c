@@ -551,6 +551,18 @@ test_interrupt_and_resume(void)
   g_assert_cmpuint(csv_rows(out), ==, 18);
   g_autofree char *encoder = g_build_filename(out, "encoder.safetensors", NULL);
   g_assert_true(g_file_test(encoder, G_FILE_TEST_IS_REGULAR));
+
+  /* Once more: it says the training is complete, and trains nothing. */
+  g_autoptr(GSubprocess) again = g_subprocess_newv((const char *const *)resume_argv,
+                                                   G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error(error);
+  g_autofree char *said = NULL;
+  g_assert_true(g_subprocess_communicate_utf8(again, NULL, NULL, &said, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_get_successful(again));
+  g_assert_nonnull(strstr(said, "is already complete: nothing is trained"));
+  g_assert_null(strstr(said, "Epoch "));
+  g_assert_cmpuint(csv_rows(out), ==, 18);
   sc_test_rmtree(dir);
 }
 

@@ -40,7 +40,7 @@ update_images(SimclrStudioPreviewPanel *self)
   if (empty) {
     gtk_label_set_text(self->placeholder_label,
                        train == NULL ? "No data set open: the images appear here once one "
-                                       "opens (see Data)."
+                                       "opens (see Data set)."
                                      : "The data set has no training images to show.");
     simclr_studio_preview_set_images(self->preview, NULL, 0, 0, 0);
     return;

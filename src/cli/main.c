@@ -108,8 +108,16 @@ print_banner(const ScTrainer *trainer, const CliOptions *o)
           sc_trainer_get_steps_per_epoch(trainer) == 1 ? "" : "s", (double)c->temperature,
           (double)c->learning_rate, (double)c->contrastive_learning_rate, c->seed,
           c->backend);
-  if (o->resume_dir != NULL)
-    g_print("Resuming from %s with its configuration\n", o->resume_dir);
+  if (o->resume_dir != NULL) {
+    gboolean complete = TRUE;
+    for (int r = 0; r < SC_N_RUNS; r++)
+      complete = complete && (!c->runs[r] || sc_trainer_get_epochs_done(trainer, r) >= c->epochs);
+    if (complete)
+      g_print("The training in %s is already complete: nothing is trained, its results are "
+              "written again\n", o->resume_dir);
+    else
+      g_print("Resuming from %s with its configuration\n", o->resume_dir);
+  }
 }
 
 /* The command line that continues an interrupted run: from the checkpoint
