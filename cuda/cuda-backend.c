@@ -520,10 +520,18 @@ find_device(ScCudaBackend *cuda, GError **error)
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
     (void)cudaGetLastError();
-    g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_UNSUPPORTED,
-                "No usable GPU: cudaGetDeviceCount failed with error %d, %s (%s); is the "
-                "NVIDIA driver installed? Use --backend cpu",
-                (int)status, cudaGetErrorString(status), cudaGetErrorName(status));
+    /* With no driver loaded the runtime says "insufficient driver version",
+     * which reads as if an update would help. */
+    if (!g_file_test("/proc/driver/nvidia/version", G_FILE_TEST_EXISTS))
+      g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_UNSUPPORTED,
+                  "No usable GPU: no NVIDIA driver is loaded on this machine "
+                  "(/proc/driver/nvidia/version does not exist; CUDA said %s); use "
+                  "--backend cpu", cudaGetErrorName(status));
+    else
+      g_set_error(error, SC_BACKEND_ERROR, SC_ERROR_UNSUPPORTED,
+                  "No usable GPU: cudaGetDeviceCount failed with error %d, %s (%s); use "
+                  "--backend cpu", (int)status, cudaGetErrorString(status),
+                  cudaGetErrorName(status));
     return FALSE;
   }
   if (count == 0) {
