@@ -21,95 +21,10 @@
 #include "test-data-fixtures.h"
 #include "test-util.h"
 
-typedef struct {
-  GSettings *settings;
-  SimclrStudioWindow *window;
-  char *data_home;
-  char *runs_root;
-} Fixture;
-
-static void
-fixture_set_up(Fixture *f, gconstpointer data)
-{
-  f->data_home = sc_test_mkdtemp();
-  f->runs_root = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
-  g_autoptr(GError) error = NULL;
-  f->settings = simclr_studio_settings_new(TRUE, &error);
-  g_assert_no_error(error);
-}
-
-static void
-fixture_tear_down(Fixture *f, gconstpointer data)
-{
-  if (f->window != NULL)
-    gtk_window_destroy(GTK_WINDOW(f->window));
-  g_clear_object(&f->settings);
-  sc_test_rmtree(f->data_home);
-  g_free(f->data_home);
-  g_free(f->runs_root);
-}
-
-static gboolean
-not_loading(gpointer data)
-{
-  return !simclr_studio_window_get_loading(data);
-}
-
-static gboolean
-have_default_data(void)
-{
-  if (g_file_test(SC_DEFAULT_DATA_DIR, G_FILE_TEST_IS_DIR))
-    return TRUE;
-  g_test_skip("The default data set " SC_DEFAULT_DATA_DIR " is not installed");
-  return FALSE;
-}
-
-/* A new window on the fixture's runs root, as after a start of the app. */
-static SimclrStudioWindow *
-open_window(Fixture *f)
-{
-  if (f->window != NULL)
-    gtk_window_destroy(GTK_WINDOW(f->window));
-  f->window = simclr_studio_window_new(NULL, f->settings);
-  simclr_studio_window_set_runs_root(f->window, f->runs_root, SIMCLR_STUDIO_RUNS_KEPT);
-  sc_app_test_show(GTK_WINDOW(f->window));
-  g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
-  return f->window;
-}
-
-static char *
-log_text(SimclrStudioWindow *w)
-{
-  GtkTextBuffer *log = gtk_text_view_get_buffer(w->log_view);
-  GtkTextIter start, end;
-  gtk_text_buffer_get_bounds(log, &start, &end);
-  return gtk_text_buffer_get_text(log, &start, &end, FALSE);
-}
-
 static gboolean
 continue_enabled(SimclrStudioWindow *w)
 {
   return g_action_group_get_action_enabled(G_ACTION_GROUP(w), "continue");
-}
-
-static guint
-n_points(SimclrStudioChartView *view, guint series)
-{
-  return sc_chart_get_n_points(simclr_studio_chart_view_get_chart(view), series);
-}
-
-static void
-save_screenshot(GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv("SC_TEST_SCREENSHOT_DIR");
-  if (dir == NULL)
-    return;
-  g_autofree char *file = g_strconcat(name, ".png", NULL);
-  g_autofree char *path = g_build_filename(dir, file, NULL);
-  g_autoptr(GError) error = NULL;
-  sc_app_test_wait_frame(widget);
-  simclr_studio_save_widget_png(widget, path, &error);
-  g_assert_no_error(error);
 }
 
 static void
@@ -153,7 +68,7 @@ first_event_cb(SimclrStudioWindow *w, const ScTrainerEvent *e, FirstEvent *first
   if (first->seen)
     return;
   first->seen = TRUE;
-  first->baseline_points = n_points(w->accuracy_chart, SC_RUN_BASELINE);
+  first->baseline_points = sc_app_test_n_points(w->accuracy_chart, SC_RUN_BASELINE);
   first->baseline_history = w->history[SC_RUN_BASELINE]->len;
 }
 
@@ -204,17 +119,17 @@ run_complete(const char *path, const char *run)
 }
 
 static void
-test_continue_matches_uninterrupted(Fixture *f, gconstpointer data)
+test_continue_matches_uninterrupted(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 2);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_autofree char *dir = train_and_stop(w);
 
   /* The log says the app's way first, the command line's second. */
-  g_autofree char *text = log_text(w);
+  g_autofree char *text = sc_app_test_log_text(w);
   g_test_message("%s", text);
   const char *app_way = strstr(text, "Continue (Ctrl+Shift+Enter or the button) goes on "
                                      "from epoch 2 of baseline.");
@@ -225,14 +140,14 @@ test_continue_matches_uninterrupted(Fixture *f, gconstpointer data)
   g_assert_true(continue_enabled(w));
   g_assert_cmpstr(simclr_studio_window_get_resumable_dir(w), ==, dir);
   g_assert_true(gtk_widget_get_visible(w->continue_button));
-  save_screenshot(GTK_WIDGET(w), "continue-after-stop");
+  sc_app_test_save_screenshot(GTK_WIDGET(w), "continue-after-stop");
 
   /* After a restart of the app, the stopped training is still offered. */
-  w = open_window(f);
+  w = sc_app_fixture_open_window(f);
   g_assert_true(continue_enabled(w));
   g_assert_cmpstr(simclr_studio_window_get_resumable_dir(w), ==, dir);
   g_assert_true(gtk_widget_get_visible(w->continue_button));
-  save_screenshot(GTK_WIDGET(w), "continue-offered");
+  sc_app_test_save_screenshot(GTK_WIDGET(w), "continue-offered");
 
   /* Settings changed meanwhile are kept, but the checkpoint's are used. */
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 7);
@@ -259,7 +174,7 @@ test_continue_matches_uninterrupted(Fixture *f, gconstpointer data)
   g_assert_true(stopped);
   g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Stopped");
   g_free(text);
-  text = log_text(w);
+  text = sc_app_test_log_text(w);
   g_test_message("%s", text);
   g_assert_nonnull(strstr(text, "The checkpoint's configuration is used"));
   g_assert_nonnull(strstr(text, "Going on from epoch 2 of baseline."));
@@ -280,14 +195,14 @@ test_continue_matches_uninterrupted(Fixture *f, gconstpointer data)
   g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(w->progress_bar), "Done"));
   g_assert_cmpstr(w->checkpoint_dir, ==, dir);
   g_free(text);
-  text = log_text(w);
+  text = sc_app_test_log_text(w);
   g_test_message("%s", text);
   g_assert_nonnull(strstr(text, "Going on from epoch 1 of pretrain."));
   g_assert_nonnull(strstr(text, "baseline   epoch  2/2"));
   g_assert_nonnull(strstr(text, "finetune   epoch  2/2"));
   for (int r = 0; r < SC_N_RUNS; r++) {
     g_assert_cmpuint(w->history[r]->len, ==, 2);
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 2);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
   }
   g_assert_cmpfloat(gtk_progress_bar_get_fraction(w->progress_bar), ==, 1.0);
 
@@ -335,10 +250,10 @@ write_results(const char *root, const char *name, gboolean complete)
 }
 
 static void
-test_disabled_without_stopped_run(Fixture *f, gconstpointer data)
+test_disabled_without_stopped_run(ScAppFixture *f, gconstpointer data)
 {
   /* No run folder at all. */
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_assert_false(continue_enabled(w));
   g_assert_null(simclr_studio_window_get_resumable_dir(w));
   g_assert_false(gtk_widget_get_visible(w->continue_button));
@@ -351,12 +266,12 @@ test_disabled_without_stopped_run(Fixture *f, gconstpointer data)
   /* A stopped run under a newer finished one: the newest is done. */
   write_results(f->runs_root, "20200101-000001", FALSE);
   write_results(f->runs_root, "20200101-000002", TRUE);
-  w = open_window(f);
+  w = sc_app_fixture_open_window(f);
   g_assert_false(continue_enabled(w));
 
   /* A newer stopped one is offered; one a training holds is not. */
   write_results(f->runs_root, "20200101-000003", FALSE);
-  w = open_window(f);
+  w = sc_app_fixture_open_window(f);
   g_assert_true(continue_enabled(w));
   g_autofree char *newest = g_build_filename(f->runs_root, "20200101-000003", NULL);
   g_assert_cmpstr(simclr_studio_window_get_resumable_dir(w), ==, newest);
@@ -392,9 +307,9 @@ link_default_data(const char *copy)
  * each time the engine's message, the checkpoint untouched and still
  * offered; with the data back, the training goes on. */
 static void
-test_data_gone_or_changed(Fixture *f, gconstpointer data)
+test_data_gone_or_changed(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
   /* The default data through links that can go away. */
   g_autofree char *copy = g_build_filename(f->data_home, "fashion", NULL);
@@ -402,7 +317,7 @@ test_data_gone_or_changed(Fixture *f, gconstpointer data)
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 2);
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, copy);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_assert_nonnull(simclr_studio_data_panel_get_dataset(w->data_panel));
   g_autofree char *run = train_and_stop(w);
   g_autofree char *ckpt = g_build_filename(run, "checkpoint.safetensors", NULL);
@@ -415,7 +330,7 @@ test_data_gone_or_changed(Fixture *f, gconstpointer data)
   g_assert_true(simclr_studio_window_get_training(w));
   simclr_studio_runner_wait(w->runner);
   g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Failed");
-  g_autofree char *text = log_text(w);
+  g_autofree char *text = sc_app_test_log_text(w);
   g_test_message("%s", text);
   g_assert_nonnull(strstr(text, "Could not continue the training: "));
   g_assert_nonnull(strstr(text, "cannot be read now; put that data back there to resume"));
@@ -438,7 +353,7 @@ test_data_gone_or_changed(Fixture *f, gconstpointer data)
   g_action_group_activate_action(G_ACTION_GROUP(w), "continue", NULL);
   simclr_studio_runner_wait(w->runner);
   g_free(text);
-  text = log_text(w);
+  text = sc_app_test_log_text(w);
   g_test_message("%s", text);
   g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Failed");
   g_assert_nonnull(strstr(text, "is not the data it was trained on"));
@@ -465,11 +380,10 @@ main(int argc, char *argv[])
 {
   if (!sc_app_test_init(&argc, &argv))
     return 0;
-  g_test_add("/App/Resume/disabled-without-stopped-run", Fixture, NULL, fixture_set_up,
-             test_disabled_without_stopped_run, fixture_tear_down);
-  g_test_add("/App/Resume/continue-matches-uninterrupted", Fixture, NULL, fixture_set_up,
-             test_continue_matches_uninterrupted, fixture_tear_down);
-  g_test_add("/App/Resume/data-gone-or-changed", Fixture, NULL, fixture_set_up,
-             test_data_gone_or_changed, fixture_tear_down);
+  sc_app_fixture_add("/App/Resume/disabled-without-stopped-run", NULL,
+                     test_disabled_without_stopped_run);
+  sc_app_fixture_add("/App/Resume/continue-matches-uninterrupted", NULL,
+                     test_continue_matches_uninterrupted);
+  sc_app_fixture_add("/App/Resume/data-gone-or-changed", NULL, test_data_gone_or_changed);
   return g_test_run();
 }

@@ -23,73 +23,6 @@
 /* U+2009, the thin space between digit groups of the data panel's counts. */
 #define THIN "\xe2\x80\x89"
 
-typedef struct {
-  GSettings *settings;
-  SimclrStudioWindow *window; /* weak */
-  char *data_home;
-} Fixture;
-
-static void
-fixture_set_up(Fixture *f, gconstpointer data)
-{
-  f->data_home = sc_test_mkdtemp();
-  g_autoptr(GError) error = NULL;
-  f->settings = simclr_studio_settings_new(TRUE, &error);
-  g_assert_no_error(error);
-}
-
-static void
-fixture_tear_down(Fixture *f, gconstpointer data)
-{
-  if (f->window != NULL)
-    gtk_window_destroy(GTK_WINDOW(f->window));
-  g_clear_object(&f->settings);
-  sc_test_rmtree(f->data_home);
-  g_free(f->data_home);
-}
-
-static gboolean
-not_loading(gpointer data)
-{
-  return !simclr_studio_window_get_loading(data);
-}
-
-static gboolean
-have_default_data(void)
-{
-  if (g_file_test(SC_DEFAULT_DATA_DIR, G_FILE_TEST_IS_DIR))
-    return TRUE;
-  g_test_skip("The default data set " SC_DEFAULT_DATA_DIR " is not installed");
-  return FALSE;
-}
-
-static SimclrStudioWindow *
-open_window(Fixture *f)
-{
-  f->window = simclr_studio_window_new(NULL, f->settings);
-  g_object_add_weak_pointer(G_OBJECT(f->window), (gpointer *)&f->window);
-  g_autofree char *runs = g_build_filename(f->data_home, "runs", NULL);
-  simclr_studio_window_set_runs_root(f->window, runs, SIMCLR_STUDIO_RUNS_KEPT);
-  sc_app_test_show(GTK_WINDOW(f->window));
-  g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
-  return f->window;
-}
-
-static char *
-log_text(SimclrStudioWindow *w)
-{
-  GtkTextBuffer *log = gtk_text_view_get_buffer(w->log_view);
-  GtkTextIter start, end;
-  gtk_text_buffer_get_bounds(log, &start, &end);
-  return gtk_text_buffer_get_text(log, &start, &end, FALSE);
-}
-
-static guint
-n_points(SimclrStudioChartView *view, guint series)
-{
-  return sc_chart_get_n_points(simclr_studio_chart_view_get_chart(view), series);
-}
-
 static guint
 n_series(SimclrStudioChartView *view)
 {
@@ -126,29 +59,16 @@ saw_checkpoint(gpointer data)
   return simclr_studio_window_get_checkpoint_path(data) != NULL;
 }
 
-static void
-save_screenshot(GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv("SC_TEST_SCREENSHOT_DIR");
-  if (dir == NULL)
-    return;
-  g_autofree char *file = g_strconcat(name, ".png", NULL);
-  g_autofree char *path = g_build_filename(dir, file, NULL);
-  g_autoptr(GError) error = NULL;
-  simclr_studio_save_widget_png(widget, path, &error);
-  g_assert_no_error(error);
-}
-
 /* ---- Typed values ---- */
 
 /* "3" typed into Epochs per run, no Enter, then Ctrl+Enter: 3 epochs. */
 static void
-test_typed_value_trains(Fixture *f, gconstpointer data)
+test_typed_value_trains(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
   simclr_studio_settings_apply_quick(f->settings);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   GtkSpinButton *epochs = find_spin(GTK_WIDGET(w), "Epochs per run");
   g_assert_nonnull(epochs);
   gtk_widget_grab_focus(GTK_WIDGET(epochs));
@@ -226,13 +146,13 @@ answer(GtkWindow *dialog, const char *response)
 }
 
 static void
-test_quit_asks(Fixture *f, gconstpointer data)
+test_quit_asks(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 50);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_autoptr(GError) error = NULL;
   g_assert_true(simclr_studio_window_start_training(w, &error));
   g_assert_true(sc_app_test_wait(saw_checkpoint, w, 120));
@@ -249,7 +169,7 @@ test_quit_asks(Fixture *f, gconstpointer data)
   g_assert_true(adw_message_dialog_has_response(message, "cancel"));
   g_assert_true(adw_message_dialog_has_response(message, "quit"));
   sc_app_test_wait_frame(GTK_WIDGET(dialog));
-  save_screenshot(GTK_WIDGET(dialog), "quit-dialog");
+  sc_app_test_save_screenshot(GTK_WIDGET(dialog), "quit-dialog");
   answer(dialog, "cancel");
   g_assert_null(dialog);
   g_assert_true(simclr_studio_window_get_training(w));
@@ -268,13 +188,13 @@ test_quit_asks(Fixture *f, gconstpointer data)
 
 /* The training ends while the question is open: Quit still closes. */
 static void
-test_quit_after_training_ended(Fixture *f, gconstpointer data)
+test_quit_after_training_ended(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 1);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_autoptr(GError) error = NULL;
   g_assert_true(simclr_studio_window_start_training(w, &error));
   gtk_window_close(GTK_WINDOW(w));
@@ -287,9 +207,9 @@ test_quit_after_training_ended(Fixture *f, gconstpointer data)
 }
 
 static void
-test_idle_close_does_not_ask(Fixture *f, gconstpointer data)
+test_idle_close_does_not_ask(ScAppFixture *f, gconstpointer data)
 {
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   gtk_window_close(GTK_WINDOW(w));
   g_assert_true(sc_app_test_wait(is_destroyed, &f->window, 10));
 }
@@ -302,13 +222,13 @@ static const char *const result_files[] = {
 };
 
 static void
-test_results_and_data_change(Fixture *f, gconstpointer data)
+test_results_and_data_change(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 1);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_autoptr(GError) error = NULL;
   g_assert_true(simclr_studio_window_start_training(w, &error));
   simclr_studio_runner_wait(w->runner);
@@ -320,30 +240,30 @@ test_results_and_data_change(Fixture *f, gconstpointer data)
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
       g_error("%s was not written", path);
   }
-  g_autofree char *text = log_text(w);
+  g_autofree char *text = sc_app_test_log_text(w);
   g_test_message("%s", text);
   g_assert_nonnull(strstr(text, w->checkpoint_dir));
   /* The developer's measure is not the user's. */
   g_assert_null(strstr(text, "stall"));
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 1);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 1);
   sc_app_test_wait_frame(GTK_WIDGET(w));
-  save_screenshot(GTK_WIDGET(w), "results-trained");
+  sc_app_test_save_screenshot(GTK_WIDGET(w), "results-trained");
 
   /* Another data set: the page no longer shows the old data's curves. */
   g_autofree char *stl = g_build_filename(f->data_home, "stl10_binary", NULL);
   fx_stl10_folder(stl, 20, 10, 0);
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, stl);
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_assert_nonnull(simclr_studio_data_panel_get_dataset(w->data_panel));
   for (int r = 0; r < SC_N_RUNS; r++) {
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
-    g_assert_cmpuint(n_points(w->loss_chart, r), ==, 0);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
+    g_assert_cmpuint(sc_app_test_n_points(w->loss_chart, r), ==, 0);
   }
   g_assert_null(strstr(gtk_progress_bar_get_text(w->progress_bar), "Done"));
   g_assert_cmpstr(gtk_label_get_text(w->status_label), ==, "");
   sc_app_test_wait_frame(GTK_WIDGET(w));
-  save_screenshot(GTK_WIDGET(w), "results-data-changed");
+  sc_app_test_save_screenshot(GTK_WIDGET(w), "results-data-changed");
 }
 
 /* history.json of a training: every run complete, or not. */
@@ -393,11 +313,11 @@ test_prune_keeps_results(void)
 /* ---- Reference lines ---- */
 
 static void
-test_reference_follows_data(Fixture *f, gconstpointer data)
+test_reference_follows_data(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   /* Fashion-MNIST: no STL-10 lines by default. */
   g_assert_false(gtk_check_button_get_active(w->reference_check));
   g_assert_cmpuint(n_series(w->accuracy_chart), ==, SC_N_RUNS);
@@ -406,7 +326,7 @@ test_reference_follows_data(Fixture *f, gconstpointer data)
   g_autofree char *stl = g_build_filename(f->data_home, "stl10_binary", NULL);
   fx_stl10_folder(stl, 20, 10, 0);
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, stl);
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_assert_true(gtk_check_button_get_active(w->reference_check));
   g_assert_cmpuint(n_series(w->accuracy_chart), ==, 2 * SC_N_RUNS);
 
@@ -414,13 +334,13 @@ test_reference_follows_data(Fixture *f, gconstpointer data)
   gtk_check_button_set_active(w->reference_check, FALSE);
   g_assert_cmpuint(n_series(w->accuracy_chart), ==, SC_N_RUNS);
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, "");
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, stl);
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_assert_false(gtk_check_button_get_active(w->reference_check));
   gtk_check_button_set_active(w->reference_check, TRUE);
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, "");
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_assert_true(gtk_check_button_get_active(w->reference_check));
   g_assert_cmpuint(n_series(w->accuracy_chart), ==, 2 * SC_N_RUNS);
 }
@@ -428,9 +348,9 @@ test_reference_follows_data(Fixture *f, gconstpointer data)
 /* ---- Reset ---- */
 
 static void
-test_reset_restores_augmentations(Fixture *f, gconstpointer data)
+test_reset_restores_augmentations(ScAppFixture *f, gconstpointer data)
 {
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_settings_set_double(f->settings, SC_KEY_STRONG_MIN_AREA, 0.83);
   g_settings_set_double(f->settings, SC_KEY_WEAK_JITTER, 0.5);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 3);
@@ -443,11 +363,11 @@ test_reset_restores_augmentations(Fixture *f, gconstpointer data)
 /* ---- Texts that follow the settings ---- */
 
 static void
-test_texts_follow_settings(Fixture *f, gconstpointer data)
+test_texts_follow_settings(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   /* The glossary's chance level is the batch size's. */
   const char *glossary = gtk_label_get_text(w->contrastive_label);
   g_assert_nonnull(strstr(glossary, "(525 images), guessing gets 0.19%"));
@@ -486,19 +406,19 @@ find_button(GtkWidget *root, const char *label)
 /* 20 labeled and 10 unlabeled images, and batches of 525: no step. The
  * nearest size that works (30) shows beside the field and sets it. */
 static void
-test_batch_suggestion(Fixture *f, gconstpointer data)
+test_batch_suggestion(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data(NULL))
     return;
   g_settings_set_int(f->settings, SC_KEY_SUBSET, 1000);
   g_settings_set_int(f->settings, SC_KEY_LABELED_PER_CLASS, 2);
   g_settings_set_int(f->settings, SC_KEY_UNLABELED_CAP, 10);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 30);
   GtkButton *use = find_button(GTK_WIDGET(w->params_panel), "Use 30");
   g_assert_nonnull(use);
   sc_app_test_wait_frame(GTK_WIDGET(w));
-  save_screenshot(GTK_WIDGET(w), "batch-suggestion");
+  sc_app_test_save_screenshot(GTK_WIDGET(w), "batch-suggestion");
   g_signal_emit_by_name(use, "clicked");
   g_assert_cmpint(g_settings_get_int(f->settings, SC_KEY_BATCH_SIZE), ==, 30);
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
@@ -518,7 +438,7 @@ test_batch_suggestion(Fixture *f, gconstpointer data)
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
   g_settings_set_int(f->settings, SC_KEY_BATCH_SIZE, 33);
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 20);
   sc_test_rmtree(small);
 }
@@ -527,7 +447,7 @@ test_batch_suggestion(Fixture *f, gconstpointer data)
 
 /* A tiny IDX data set in DIR and settings that train on it in seconds. */
 static void
-use_tiny_data(Fixture *f, const char *dir)
+use_tiny_data(ScAppFixture *f, const char *dir)
 {
   fx_idx_folder(dir, 100, 20, 28, 28, FALSE);
   simclr_studio_settings_apply_quick(f->settings);
@@ -582,8 +502,8 @@ static void
 assert_curves(SimclrStudioWindow *w, GArray *const history[SC_N_RUNS])
 {
   for (int r = 0; r < SC_N_RUNS; r++) {
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, history[r]->len);
-    g_assert_cmpuint(n_points(w->loss_chart, r), ==, history[r]->len);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, history[r]->len);
+    g_assert_cmpuint(sc_app_test_n_points(w->loss_chart, r), ==, history[r]->len);
     g_assert_cmpuint(w->history[r]->len, ==, history[r]->len);
     for (guint i = 0; i < history[r]->len; i++) {
       const ScEpochMetrics *want = &g_array_index(history[r], ScEpochMetrics, i);
@@ -600,11 +520,11 @@ assert_curves(SimclrStudioWindow *w, GArray *const history[SC_N_RUNS])
 /* A training, then the window closed and a new one opened on the same runs
  * root: the same curves, also once the data set has finished opening. */
 static void
-test_results_after_restart(Fixture *f, gconstpointer data)
+test_results_after_restart(ScAppFixture *f, gconstpointer data)
 {
   g_autofree char *tiny = g_build_filename(f->data_home, "tiny", NULL);
   use_tiny_data(f, tiny);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_assert_cmpint(simclr_studio_params_panel_get_batch_suggestion(w->params_panel), ==, 0);
   g_autoptr(GError) error = NULL;
   g_assert_true(simclr_studio_window_start_training(w, &error));
@@ -634,7 +554,7 @@ test_results_after_restart(Fixture *f, gconstpointer data)
     g_assert_cmpuint(trained[r]->len, ==, 2);
   }
 
-  w = open_window(f);
+  w = sc_app_fixture_open_window(f);
   g_assert_false(simclr_studio_window_get_loading(w));
   assert_curves(w, history);
   assert_curves(w, trained);
@@ -643,7 +563,7 @@ test_results_after_restart(Fixture *f, gconstpointer data)
   g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, title);
   g_assert_cmpfloat(gtk_progress_bar_get_fraction(w->progress_bar), ==, 1.0);
   g_assert_cmpstr(gtk_stack_get_visible_child_name(w->view_stack), ==, "training");
-  g_autofree char *text = log_text(w);
+  g_autofree char *text = sc_app_test_log_text(w);
   g_test_message("%s", text);
   g_autofree char *said = g_strdup_printf("Results of %s: the training finished", dir);
   g_assert_nonnull(strstr(text, said));
@@ -651,7 +571,7 @@ test_results_after_restart(Fixture *f, gconstpointer data)
   g_assert_null(simclr_studio_window_get_resumable_dir(w));
   g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
   sc_app_test_wait_frame(GTK_WIDGET(w));
-  save_screenshot(GTK_WIDGET(w), "results-after-restart");
+  sc_app_test_save_screenshot(GTK_WIDGET(w), "results-after-restart");
   /* Export's CSV is the folder's history, as the training wrote it. */
   g_autofree char *exported = g_build_filename(f->data_home, "exported.csv", NULL);
   g_assert_true(simclr_studio_window_export_to(w, exported, &error));
@@ -664,9 +584,9 @@ test_results_after_restart(Fixture *f, gconstpointer data)
 
   /* Another data set clears them. */
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, "");
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
   for (int r = 0; r < SC_N_RUNS; r++) {
     g_array_unref(history[r]);
     g_array_unref(trained[r]);
@@ -677,19 +597,19 @@ test_results_after_restart(Fixture *f, gconstpointer data)
 /* The newest results are of other data than the data set selected: not
  * shown at startup (nor older ones of the selected data: the newest only). */
 static void
-test_results_of_other_data(Fixture *f, gconstpointer data)
+test_results_of_other_data(ScAppFixture *f, gconstpointer data)
 {
   g_autofree char *tiny = g_build_filename(f->data_home, "tiny", NULL);
   use_tiny_data(f, tiny);
   g_autofree char *other = g_build_filename(f->data_home, "other", NULL);
   const int done[SC_N_RUNS] = { 2, 2, 2 };
-  g_autofree char *older = g_build_filename(f->data_home, "runs", "20200101-000000", NULL);
-  g_autofree char *newer = g_build_filename(f->data_home, "runs", "20200102-000000", NULL);
+  g_autofree char *older = g_build_filename(f->runs_root, "20200101-000000", NULL);
+  g_autofree char *newer = g_build_filename(f->runs_root, "20200102-000000", NULL);
   put_results(older, tiny, 2, done);
   put_results(newer, other, 2, done);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
   g_assert_null(w->checkpoint_dir);
   g_assert_null(w->last_error_toast);
   g_autofree char *folder = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
@@ -698,26 +618,26 @@ test_results_of_other_data(Fixture *f, gconstpointer data)
   /* Asked for, they are shown, and their data set opens. */
   fx_idx_folder(other, 60, 20, 28, 28, FALSE);
   g_assert_true(simclr_studio_window_show_results(w, newer));
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_free(folder);
   folder = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
   g_assert_cmpstr(folder, ==, other);
   g_assert_cmpstr(simclr_studio_data_panel_get_dataset(w->data_panel)->path, ==, other);
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 2);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
 }
 
 /* A history.json that cannot be read: an error toast naming the file and
  * what is wrong, and the window goes on as before. */
 static void
-test_broken_results(Fixture *f, gconstpointer data)
+test_broken_results(ScAppFixture *f, gconstpointer data)
 {
   g_autofree char *tiny = g_build_filename(f->data_home, "tiny", NULL);
   use_tiny_data(f, tiny);
   /* The newest results, cut short: said at startup. */
-  g_autofree char *cut = g_build_filename(f->data_home, "runs", "20200101-000000", NULL);
+  g_autofree char *cut = g_build_filename(f->runs_root, "20200101-000000", NULL);
   fx_write_text(cut, "history.json", "{\"config\": {\"data\": ");
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_autofree char *cut_json = g_build_filename(cut, "history.json", NULL);
   g_assert_nonnull(w->last_error_toast);
   g_assert_cmpstr(adw_toast_get_title(w->last_error_toast), ==,
@@ -726,7 +646,7 @@ test_broken_results(Fixture *f, gconstpointer data)
   g_test_message("%s", message);
   g_assert_true(g_str_has_prefix(message, cut_json));
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
 
   /* Asked for: an epoch out of place, named with its run and entry. */
   g_autofree char *bad = g_build_filename(f->data_home, "bad", NULL);
@@ -755,7 +675,7 @@ test_broken_results(Fixture *f, gconstpointer data)
 
   /* The window is usable: nothing shown, Train still there and working. */
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
   g_assert_true(g_action_group_get_action_enabled(G_ACTION_GROUP(w), "start"));
   g_autoptr(GError) error = NULL;
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 1);
@@ -763,7 +683,7 @@ test_broken_results(Fixture *f, gconstpointer data)
   g_assert_no_error(error);
   simclr_studio_runner_wait(w->runner);
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 1);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 1);
 }
 
 /* ---- A folder on the command line ---- */
@@ -789,7 +709,7 @@ check_and_close(OpenState *state)
   state->shown = g_settings_get_string(w->settings, SC_KEY_DATA_FOLDER);
   state->progress = g_strdup(gtk_progress_bar_get_text(w->progress_bar));
   for (int r = 0; r < SC_N_RUNS; r++)
-    state->points[r] = n_points(w->accuracy_chart, r);
+    state->points[r] = sc_app_test_n_points(w->accuracy_chart, r);
   if (w->last_error_toast != NULL) {
     GObject *toast = G_OBJECT(w->last_error_toast);
     state->error_title = g_strdup(adw_toast_get_title(w->last_error_toast));
@@ -867,33 +787,22 @@ main(int argc, char *argv[])
     return settings_without_bus_child();
   if (!sc_app_test_init(&argc, &argv))
     return 0;
-  g_test_add("/App/Usage/typed-value-trains", Fixture, NULL, fixture_set_up,
-             test_typed_value_trains, fixture_tear_down);
+  sc_app_fixture_add("/App/Usage/typed-value-trains", NULL, test_typed_value_trains);
   g_test_add_func("/App/Usage/settings-without-session-bus", test_settings_without_bus);
-  g_test_add("/App/Usage/quit-asks", Fixture, NULL, fixture_set_up, test_quit_asks,
-             fixture_tear_down);
-  g_test_add("/App/Usage/quit-after-training-ended", Fixture, NULL, fixture_set_up,
-             test_quit_after_training_ended, fixture_tear_down);
-  g_test_add("/App/Usage/idle-close-does-not-ask", Fixture, NULL, fixture_set_up,
-             test_idle_close_does_not_ask, fixture_tear_down);
-  g_test_add("/App/Usage/results-and-data-change", Fixture, NULL, fixture_set_up,
-             test_results_and_data_change, fixture_tear_down);
+  sc_app_fixture_add("/App/Usage/quit-asks", NULL, test_quit_asks);
+  sc_app_fixture_add("/App/Usage/quit-after-training-ended", NULL, test_quit_after_training_ended);
+  sc_app_fixture_add("/App/Usage/idle-close-does-not-ask", NULL, test_idle_close_does_not_ask);
+  sc_app_fixture_add("/App/Usage/results-and-data-change", NULL, test_results_and_data_change);
   g_test_add_func("/App/Usage/prune-keeps-results", test_prune_keeps_results);
-  g_test_add("/App/Usage/reference-follows-data", Fixture, NULL, fixture_set_up,
-             test_reference_follows_data, fixture_tear_down);
-  g_test_add("/App/Usage/reset-restores-augmentations", Fixture, NULL, fixture_set_up,
-             test_reset_restores_augmentations, fixture_tear_down);
-  g_test_add("/App/Usage/texts-follow-settings", Fixture, NULL, fixture_set_up,
-             test_texts_follow_settings, fixture_tear_down);
-  g_test_add("/App/Usage/batch-suggestion", Fixture, NULL, fixture_set_up,
-             test_batch_suggestion, fixture_tear_down);
+  sc_app_fixture_add("/App/Usage/reference-follows-data", NULL, test_reference_follows_data);
+  sc_app_fixture_add("/App/Usage/reset-restores-augmentations", NULL,
+                     test_reset_restores_augmentations);
+  sc_app_fixture_add("/App/Usage/texts-follow-settings", NULL, test_texts_follow_settings);
+  sc_app_fixture_add("/App/Usage/batch-suggestion", NULL, test_batch_suggestion);
   g_test_add_func("/App/Usage/open-folder-argument", test_open_folder_argument);
-  g_test_add("/App/Usage/results-after-restart", Fixture, NULL, fixture_set_up,
-             test_results_after_restart, fixture_tear_down);
-  g_test_add("/App/Usage/results-of-other-data", Fixture, NULL, fixture_set_up,
-             test_results_of_other_data, fixture_tear_down);
-  g_test_add("/App/Usage/broken-results", Fixture, NULL, fixture_set_up,
-             test_broken_results, fixture_tear_down);
+  sc_app_fixture_add("/App/Usage/results-after-restart", NULL, test_results_after_restart);
+  sc_app_fixture_add("/App/Usage/results-of-other-data", NULL, test_results_of_other_data);
+  sc_app_fixture_add("/App/Usage/broken-results", NULL, test_broken_results);
   /* The application's own runs root: an empty one, not the user's. */
   g_autofree char *data_home = sc_test_mkdtemp();
   g_setenv("XDG_DATA_HOME", data_home, TRUE);

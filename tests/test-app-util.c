@@ -1,4 +1,6 @@
 /* Application test helpers (see the header). */
+#include "config.h"
+
 #include "test-app-util.h"
 
 #include <adwaita.h>
@@ -6,6 +8,11 @@
 #include <stdlib.h>
 
 #include "simclr-studio-application.h"
+#include "simclr-studio-run-folders.h"
+#include "simclr-studio-screenshot.h"
+#include "simclr-studio-settings.h"
+#include "simclr-studio-window-private.h"
+#include "test-util.h"
 
 gboolean
 sc_app_test_init(int *argc, char ***argv)
@@ -118,4 +125,111 @@ sc_app_test_count_differing(cairo_surface_t *a, cairo_surface_t *b, int tol)
       }
     }
   return n;
+}
+
+void
+sc_app_fixture_set_up(ScAppFixture *f, gconstpointer data)
+{
+  f->data_home = sc_test_mkdtemp();
+  f->runs_root = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
+  g_autoptr(GError) error = NULL;
+  f->settings = simclr_studio_settings_new(TRUE, &error);
+  g_assert_no_error(error);
+}
+
+/* Destroys f->window, if any, without the weak pointer outliving f. */
+static void
+fixture_destroy_window(ScAppFixture *f)
+{
+  if (f->window == NULL)
+    return;
+  SimclrStudioWindow *window = f->window;
+  g_object_remove_weak_pointer(G_OBJECT(window), (gpointer *)&f->window);
+  f->window = NULL;
+  gtk_window_destroy(GTK_WINDOW(window));
+}
+
+void
+sc_app_fixture_tear_down(ScAppFixture *f, gconstpointer data)
+{
+  fixture_destroy_window(f);
+  g_clear_object(&f->settings);
+  sc_test_rmtree(f->data_home);
+  g_free(f->data_home);
+  g_free(f->runs_root);
+}
+
+void
+sc_app_fixture_add(const char *path, gconstpointer data,
+                   void (*test)(ScAppFixture *f, gconstpointer data))
+{
+  g_test_add(path, ScAppFixture, data, sc_app_fixture_set_up, test, sc_app_fixture_tear_down);
+}
+
+SimclrStudioWindow *
+sc_app_fixture_new_window(ScAppFixture *f)
+{
+  fixture_destroy_window(f);
+  f->window = simclr_studio_window_new(NULL, f->settings);
+  g_object_add_weak_pointer(G_OBJECT(f->window), (gpointer *)&f->window);
+  return f->window;
+}
+
+SimclrStudioWindow *
+sc_app_fixture_open_window(ScAppFixture *f)
+{
+  SimclrStudioWindow *window = sc_app_fixture_new_window(f);
+  /* GLib reads XDG_DATA_HOME once per process: each test names its own
+   * runs root. */
+  simclr_studio_window_set_runs_root(window, f->runs_root, SIMCLR_STUDIO_RUNS_KEPT);
+  sc_app_test_show(GTK_WINDOW(window));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, window, 60));
+  return window;
+}
+
+gboolean
+sc_app_test_not_loading(gpointer window)
+{
+  return !simclr_studio_window_get_loading(window);
+}
+
+gboolean
+sc_app_test_have_default_data(const char *install_hint)
+{
+  if (g_file_test(SC_DEFAULT_DATA_DIR, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  g_autofree char *message =
+    g_strconcat("The default data set " SC_DEFAULT_DATA_DIR " is not installed",
+                install_hint != NULL ? " " : NULL, install_hint, NULL);
+  g_test_skip(message);
+  return FALSE;
+}
+
+char *
+sc_app_test_log_text(SimclrStudioWindow *window)
+{
+  GtkTextBuffer *log = gtk_text_view_get_buffer(window->log_view);
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(log, &start, &end);
+  return gtk_text_buffer_get_text(log, &start, &end, FALSE);
+}
+
+guint
+sc_app_test_n_points(SimclrStudioChartView *view, guint series)
+{
+  return sc_chart_get_n_points(simclr_studio_chart_view_get_chart(view), series);
+}
+
+void
+sc_app_test_save_screenshot(GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv("SC_TEST_SCREENSHOT_DIR");
+  if (dir == NULL)
+    return;
+  g_autofree char *file = g_strconcat(name, ".png", NULL);
+  g_autofree char *path = g_build_filename(dir, file, NULL);
+  g_autoptr(GError) error = NULL;
+  sc_app_test_wait_frame(widget);
+  simclr_studio_save_widget_png(widget, path, &error);
+  g_assert_no_error(error);
 }

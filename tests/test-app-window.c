@@ -15,72 +15,28 @@
 #include "test-app-util.h"
 #include "test-util.h"
 
-typedef struct {
-  GSettings *settings;
-  SimclrStudioWindow *window;
-  char *data_home;
-} Fixture;
-
+/* A window on the default runs root writes under a test's data home, never
+ * under the user's (GLib reads XDG_DATA_HOME once per process). */
 static void
-fixture_set_up(Fixture *f, gconstpointer data)
+fixture_set_up(ScAppFixture *f, gconstpointer data)
 {
-  f->data_home = sc_test_mkdtemp();
+  sc_app_fixture_set_up(f, data);
   g_setenv("XDG_DATA_HOME", f->data_home, TRUE);
-  g_autoptr(GError) error = NULL;
-  f->settings = simclr_studio_settings_new(TRUE, &error);
-  g_assert_no_error(error);
 }
 
 static void
-fixture_tear_down(Fixture *f, gconstpointer data)
+add_test(const char *path, gconstpointer data,
+         void (*test)(ScAppFixture *f, gconstpointer data))
 {
-  if (f->window != NULL)
-    gtk_window_destroy(GTK_WINDOW(f->window));
-  g_clear_object(&f->settings);
-  sc_test_rmtree(f->data_home);
-  g_free(f->data_home);
-}
-
-static gboolean
-not_loading(gpointer data)
-{
-  return !simclr_studio_window_get_loading(data);
-}
-
-static SimclrStudioWindow *
-open_window(Fixture *f)
-{
-  f->window = simclr_studio_window_new(NULL, f->settings);
-  /* GLib reads XDG_DATA_HOME once per process: each test names its own. */
-  g_autofree char *runs = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
-  simclr_studio_window_set_runs_root(f->window, runs, SIMCLR_STUDIO_RUNS_KEPT);
-  sc_app_test_show(GTK_WINDOW(f->window));
-  g_assert_true(sc_app_test_wait(not_loading, f->window, 60));
-  return f->window;
-}
-
-static gboolean
-have_default_data(void)
-{
-  if (g_file_test(SC_DEFAULT_DATA_DIR, G_FILE_TEST_IS_DIR))
-    return TRUE;
-  g_test_skip("The default data set " SC_DEFAULT_DATA_DIR " is not installed "
-              "(package dataset-fashion-mnist)");
-  return FALSE;
-}
-
-static guint
-n_points(SimclrStudioChartView *view, guint series)
-{
-  return sc_chart_get_n_points(simclr_studio_chart_view_get_chart(view), series);
+  g_test_add(path, ScAppFixture, data, fixture_set_up, test, sc_app_fixture_tear_down);
 }
 
 static void
-test_builds(Fixture *f, gconstpointer data)
+test_builds(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data("(package dataset-fashion-mnist)"))
     return;
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   const ScDataset *d = simclr_studio_data_panel_get_dataset(w->data_panel);
   g_assert_nonnull(d);
   g_assert_null(simclr_studio_data_panel_get_error(w->data_panel));
@@ -95,7 +51,7 @@ test_builds(Fixture *f, gconstpointer data)
   /* 3 runs; the STL-10 example's lines only on STL-10 by default. */
   g_assert_cmpuint(sc_chart_get_n_series(simclr_studio_chart_view_get_chart(
                      w->accuracy_chart)), ==, 3);
-  g_assert_cmpuint(n_points(w->accuracy_chart, 0), ==, 0);
+  g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, 0), ==, 0);
   /* With no curves yet, Export says so instead of saving an empty chart. */
   g_action_group_activate_action(G_ACTION_GROUP(w), "export", NULL);
   g_assert_null(w->export_chooser);
@@ -118,13 +74,13 @@ test_builds(Fixture *f, gconstpointer data)
 }
 
 static void
-test_bad_folder(Fixture *f, gconstpointer data)
+test_bad_folder(ScAppFixture *f, gconstpointer data)
 {
   g_autofree char *dir = sc_test_mkdtemp();
   g_autofree char *junk = g_build_filename(dir, "notes.txt", NULL);
   g_assert_true(g_file_set_contents(junk, "not images", -1, NULL));
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, dir);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_assert_null(simclr_studio_data_panel_get_dataset(w->data_panel));
   const char *error = simclr_studio_data_panel_get_error(w->data_panel);
   g_assert_nonnull(error);
@@ -172,8 +128,7 @@ test_bad_folder(Fixture *f, gconstpointer data)
   g_assert_nonnull(strstr(text, body));
 
   /* The run folder made for it is gone again: it would hold nothing. */
-  g_autofree char *runs = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
-  g_autoptr(GDir) listing = g_dir_open(runs, 0, NULL);
+  g_autoptr(GDir) listing = g_dir_open(f->runs_root, 0, NULL);
   g_assert_null(listing != NULL ? g_dir_read_name(listing) : NULL);
   sc_test_rmtree(dir);
 }
@@ -197,21 +152,23 @@ event_cb(SimclrStudioWindow *w, const ScTrainerEvent *e, Watch *watch)
     return;
   /* One more point on both charts, for this run only. */
   watch->n_epoch_events++;
-  g_assert_cmpuint(n_points(w->accuracy_chart, e->run), ==, watch->last_points[e->run] + 1);
-  g_assert_cmpuint(n_points(w->loss_chart, e->run), ==, watch->last_points[e->run] + 1);
+  g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, e->run), ==,
+                   watch->last_points[e->run] + 1);
+  g_assert_cmpuint(sc_app_test_n_points(w->loss_chart, e->run), ==,
+                   watch->last_points[e->run] + 1);
   watch->last_points[e->run]++;
 }
 
 static void
-test_short_training(Fixture *f, gconstpointer data)
+test_short_training(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data("(package dataset-fashion-mnist)"))
     return;
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 2);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 0);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
 
   Watch watch = { .window = w };
   g_signal_connect(w, "training-event", G_CALLBACK(event_cb), &watch);
@@ -228,8 +185,8 @@ test_short_training(Fixture *f, gconstpointer data)
   /* 0 -> N points for each run, the bar at its end, a line per epoch. */
   g_assert_cmpuint(watch.n_epoch_events, ==, 3 * 2);
   for (int r = 0; r < SC_N_RUNS; r++) {
-    g_assert_cmpuint(n_points(w->accuracy_chart, r), ==, 2);
-    g_assert_cmpuint(n_points(w->loss_chart, r), ==, 2);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
+    g_assert_cmpuint(sc_app_test_n_points(w->loss_chart, r), ==, 2);
   }
   g_assert_false(watch.fraction_went_back);
   g_assert_cmpfloat(gtk_progress_bar_get_fraction(w->progress_bar), ==, 1.0);
@@ -259,15 +216,14 @@ test_short_training(Fixture *f, gconstpointer data)
  * its pixels or more, and the training page gives the charts and the log
  * room of their own. */
 static void
-test_fits_small_screen(Fixture *f, gconstpointer data)
+test_fits_small_screen(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data("(package dataset-fashion-mnist)"))
     return;
-  f->window = simclr_studio_window_new(NULL, f->settings);
-  SimclrStudioWindow *w = f->window;
+  SimclrStudioWindow *w = sc_app_fixture_new_window(f);
   gtk_window_set_default_size(GTK_WINDOW(w), 1024, 700);
   sc_app_test_show(GTK_WINDOW(w));
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   sc_app_test_wait_frame(GTK_WIDGET(w));
   g_assert_cmpint(gtk_widget_get_width(GTK_WIDGET(w)), <=, 1024);
   g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(w)), <=, 700);
@@ -304,35 +260,21 @@ corner_curve(int r, guint e)
   return e == 1 ? 0.0 : e == 2 ? 0.6 : 1.0;
 }
 
-static void
-save_screenshot(GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv("SC_TEST_SCREENSHOT_DIR");
-  if (dir == NULL)
-    return;
-  g_autofree char *file = g_strconcat(name, ".png", NULL);
-  g_autofree char *path = g_build_filename(dir, file, NULL);
-  g_autoptr(GError) error = NULL;
-  simclr_studio_save_widget_png(widget, path, &error);
-  g_assert_no_error(error);
-}
-
 /* At a small and a common screen size, the accuracy chart with the
  * example's reference lines shows every measured point: the legend finds
  * room where it hides none. */
 static void
-test_legend_leaves_points(Fixture *f, gconstpointer data)
+test_legend_leaves_points(ScAppFixture *f, gconstpointer data)
 {
   const int *size = data;
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data("(package dataset-fashion-mnist)"))
     return;
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 10);
   g_settings_set_boolean(f->settings, SC_KEY_SHOW_REFERENCE, TRUE);
-  f->window = simclr_studio_window_new(NULL, f->settings);
-  SimclrStudioWindow *w = f->window;
+  SimclrStudioWindow *w = sc_app_fixture_new_window(f);
   gtk_window_set_default_size(GTK_WINDOW(w), size[0], size[1]);
   sc_app_test_show(GTK_WINDOW(w));
-  g_assert_true(sc_app_test_wait(not_loading, w, 60));
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   gtk_stack_set_visible_child_name(w->view_stack, "training");
 
   ScChart *acc = simclr_studio_chart_view_get_chart(w->accuracy_chart);
@@ -348,7 +290,7 @@ test_legend_leaves_points(Fixture *f, gconstpointer data)
   simclr_studio_chart_view_changed(w->loss_chart);
   sc_app_test_wait_frame(GTK_WIDGET(w));
   g_autofree char *name = g_strdup_printf("legend-%dx%d", size[0], size[1]);
-  save_screenshot(GTK_WIDGET(w), name);
+  sc_app_test_save_screenshot(GTK_WIDGET(w), name);
 
   GtkWidget *view = GTK_WIDGET(w->accuracy_chart);
   int width = gtk_widget_get_width(view), height = gtk_widget_get_height(view);
@@ -381,13 +323,13 @@ test_legend_leaves_points(Fixture *f, gconstpointer data)
 }
 
 static void
-test_stop(Fixture *f, gconstpointer data)
+test_stop(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data("(package dataset-fashion-mnist)"))
     return;
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 50);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   g_autoptr(GError) error = NULL;
   g_assert_true(simclr_studio_window_start_training(w, &error));
   /* No other window or process may clear the run folder while it trains. */
@@ -401,7 +343,7 @@ test_stop(Fixture *f, gconstpointer data)
   g_assert_cmpfloat((g_get_monotonic_time() - t0) / 1e6, <, 30.0);
   g_assert_cmpstr(gtk_progress_bar_get_text(w->progress_bar), ==, "Stopped");
   g_assert_false(simclr_studio_run_folder_is_locked(w->checkpoint_dir));
-  g_assert_cmpuint(n_points(w->accuracy_chart, SC_RUN_BASELINE), <, 50);
+  g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, SC_RUN_BASELINE), <, 50);
   g_assert_false(simclr_studio_runner_get_paused(w->runner));
 }
 
@@ -417,13 +359,13 @@ stop_at_checkpoint_cb(SimclrStudioWindow *w, const ScTrainerEvent *e, gboolean *
 /* A stop after a checkpoint: the log names the run folder, which holds the
  * checkpoint, and the command that continues it. */
 static void
-test_stop_names_checkpoint(Fixture *f, gconstpointer data)
+test_stop_names_checkpoint(ScAppFixture *f, gconstpointer data)
 {
-  if (!have_default_data())
+  if (!sc_app_test_have_default_data("(package dataset-fashion-mnist)"))
     return;
   simclr_studio_settings_apply_quick(f->settings);
   g_settings_set_int(f->settings, SC_KEY_EPOCHS, 50);
-  SimclrStudioWindow *w = open_window(f);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   gboolean stopped = FALSE;
   g_signal_connect(w, "training-event", G_CALLBACK(stop_at_checkpoint_cb), &stopped);
   g_autoptr(GError) error = NULL;
@@ -440,8 +382,7 @@ test_stop_names_checkpoint(Fixture *f, gconstpointer data)
   g_assert_nonnull(cmd);
   cmd += strlen("`simclr-train --resume ");
   g_autofree char *dir = g_strndup(cmd, strcspn(cmd, "`"));
-  g_autofree char *runs = g_build_filename(f->data_home, "simclr-studio", "runs", NULL);
-  g_assert_true(g_str_has_prefix(dir, runs));
+  g_assert_true(g_str_has_prefix(dir, f->runs_root));
   g_autofree char *ckpt = g_build_filename(dir, "checkpoint.safetensors", NULL);
   g_assert_true(g_file_test(ckpt, G_FILE_TEST_IS_REGULAR));
   g_autofree char *named = g_strdup_printf("The last checkpoint is in %s;", dir);
@@ -453,22 +394,14 @@ main(int argc, char *argv[])
 {
   if (!sc_app_test_init(&argc, &argv))
     return 0;
-  g_test_add("/App/Window/builds", Fixture, NULL, fixture_set_up, test_builds,
-             fixture_tear_down);
-  g_test_add("/App/Window/fits-small-screen", Fixture, NULL, fixture_set_up,
-             test_fits_small_screen, fixture_tear_down);
-  g_test_add("/App/Window/stop-names-checkpoint", Fixture, NULL, fixture_set_up,
-             test_stop_names_checkpoint, fixture_tear_down);
-  g_test_add("/App/Window/bad-folder", Fixture, NULL, fixture_set_up, test_bad_folder,
-             fixture_tear_down);
-  g_test_add("/App/Window/short-training", Fixture, NULL, fixture_set_up,
-             test_short_training, fixture_tear_down);
-  g_test_add("/App/Window/pause-and-stop", Fixture, NULL, fixture_set_up, test_stop,
-             fixture_tear_down);
+  add_test("/App/Window/builds", NULL, test_builds);
+  add_test("/App/Window/fits-small-screen", NULL, test_fits_small_screen);
+  add_test("/App/Window/stop-names-checkpoint", NULL, test_stop_names_checkpoint);
+  add_test("/App/Window/bad-folder", NULL, test_bad_folder);
+  add_test("/App/Window/short-training", NULL, test_short_training);
+  add_test("/App/Window/pause-and-stop", NULL, test_stop);
   static const int small_screen[2] = { 1024, 700 }, laptop_screen[2] = { 1366, 768 };
-  g_test_add("/App/Window/legend-leaves-points/1024x700", Fixture, small_screen,
-             fixture_set_up, test_legend_leaves_points, fixture_tear_down);
-  g_test_add("/App/Window/legend-leaves-points/1366x768", Fixture, laptop_screen,
-             fixture_set_up, test_legend_leaves_points, fixture_tear_down);
+  add_test("/App/Window/legend-leaves-points/1024x700", small_screen, test_legend_leaves_points);
+  add_test("/App/Window/legend-leaves-points/1366x768", laptop_screen, test_legend_leaves_points);
   return g_test_run();
 }
