@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -594,8 +595,11 @@ test_results_after_restart(ScAppFixture *f, gconstpointer data)
   sc_train_config_clear(&config);
 }
 
-/* The newest results are of other data than the data set selected: not
- * shown at startup (nor older ones of the selected data: the newest only). */
+/* Results of two data sets: at startup the newest of the data set
+ * selected, under newer ones of other data; asked for, the others, their
+ * data set opening and the log holding only them; a folder that cannot be
+ * shown leaves no curves of another training behind; back on the first data
+ * set, its results come back. */
 static void
 test_results_of_other_data(ScAppFixture *f, gconstpointer data)
 {
@@ -603,19 +607,26 @@ test_results_of_other_data(ScAppFixture *f, gconstpointer data)
   use_tiny_data(f, tiny);
   g_autofree char *other = g_build_filename(f->data_home, "other", NULL);
   const int done[SC_N_RUNS] = { 2, 2, 2 };
+  const int stopped[SC_N_RUNS] = { 3, 1, 0 };
   g_autofree char *older = g_build_filename(f->runs_root, "20200101-000000", NULL);
   g_autofree char *newer = g_build_filename(f->runs_root, "20200102-000000", NULL);
   put_results(older, tiny, 2, done);
-  put_results(newer, other, 2, done);
+  put_results(newer, other, 3, stopped);
   SimclrStudioWindow *w = sc_app_fixture_open_window(f);
   for (int r = 0; r < SC_N_RUNS; r++)
-    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
-  g_assert_null(w->checkpoint_dir);
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
+  g_assert_cmpstr(w->checkpoint_dir, ==, older);
   g_assert_null(w->last_error_toast);
   g_autofree char *folder = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
   g_assert_cmpstr(folder, ==, tiny);
+  g_autofree char *log = sc_app_test_log_text(w);
+  g_assert_nonnull(strstr(log, older));
+  /* The log says what they were trained with (the panel shows what the
+   * next training will use). */
+  g_assert_nonnull(strstr(log, "Trained with: "));
+  g_assert_nonnull(strstr(log, "2 epochs"));
 
-  /* Asked for, they are shown, and their data set opens. */
+  /* Asked for, the others are shown, and their data set opens. */
   fx_idx_folder(other, 60, 20, 28, 28, FALSE);
   g_assert_true(simclr_studio_window_show_results(w, newer));
   g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
@@ -624,7 +635,31 @@ test_results_of_other_data(ScAppFixture *f, gconstpointer data)
   g_assert_cmpstr(folder, ==, other);
   g_assert_cmpstr(simclr_studio_data_panel_get_dataset(w->data_panel)->path, ==, other);
   for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, (guint)stopped[r]);
+  g_free(log);
+  log = sc_app_test_log_text(w);
+  g_assert_nonnull(strstr(log, newer));
+  g_assert_nonnull(strstr(log, "stopped before epoch 2 of 3 of pretrain"));
+  g_assert_null(strstr(log, older));
+
+  /* A folder without results: its error, and no curves of another. */
+  g_autofree char *empty = g_build_filename(f->data_home, "no-results", NULL);
+  g_assert_cmpint(g_mkdir(empty, 0755), ==, 0);
+  g_assert_false(simclr_studio_window_show_results(w, empty));
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
+  g_assert_null(w->checkpoint_dir);
+  g_free(log);
+  log = sc_app_test_log_text(w);
+  g_assert_null(strstr(log, newer));
+  g_assert_nonnull(strstr(log, empty));
+
+  /* The first data set again: its newest results with it. */
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, tiny);
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
+  for (int r = 0; r < SC_N_RUNS; r++)
     g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
+  g_assert_cmpstr(w->checkpoint_dir, ==, older);
 }
 
 /* A history.json that cannot be read: an error toast naming the file and

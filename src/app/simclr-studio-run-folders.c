@@ -180,13 +180,14 @@ simclr_studio_run_folder_find_resumable(const char *root)
   return NULL;
 }
 
-char *
-simclr_studio_run_folder_find_newest_results(const char *root)
+GPtrArray *
+simclr_studio_run_folder_list_results(const char *root)
 {
   g_return_val_if_fail(root != NULL, NULL);
+  GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
   if (dir == NULL)
-    return NULL;
+    return found;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
   const char *name;
   while ((name = g_dir_read_name(dir)) != NULL)
@@ -198,9 +199,16 @@ simclr_studio_run_folder_find_newest_results(const char *root)
     g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
     /* A folder a training holds is still being written. */
     if (g_file_test(history, G_FILE_TEST_IS_REGULAR) && !simclr_studio_run_folder_is_locked(path))
-      return g_steal_pointer(&path);
+      g_ptr_array_add(found, g_steal_pointer(&path));
   }
-  return NULL;
+  return found;
+}
+
+char *
+simclr_studio_run_folder_find_newest_results(const char *root)
+{
+  g_autoptr(GPtrArray) found = simclr_studio_run_folder_list_results(root);
+  return found != NULL && found->len > 0 ? g_strdup(found->pdata[0]) : NULL;
 }
 
 /* Removes a run folder unless a training holds its lock; the lock is held

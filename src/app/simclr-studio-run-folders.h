@@ -33,6 +33,8 @@ char *simclr_studio_run_folder_find_resumable(const char *root);
 /* The newest run folder of ROOT that holds a history.json (the results of
  * a training, finished or stopped) and that no training holds, or NULL. */
 char *simclr_studio_run_folder_find_newest_results(const char *root);
+/* All such folders of ROOT, the newest first (an empty array when none). */
+GPtrArray *simclr_studio_run_folder_list_results(const char *root);
 gboolean simclr_studio_remove_tree(const char *path, GError **error);
 
 G_END_DECLS

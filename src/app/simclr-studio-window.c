@@ -689,7 +689,7 @@ reset_training_page(SimclrStudioWindow *self)
 /* The log's account of results read from FOLDER: finished, or where the
  * training stopped, then each epoch and each run's best. */
 static void
-log_results(SimclrStudioWindow *self, const char *folder)
+log_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *config)
 {
   ScRunKind run;
   int epoch;
@@ -699,6 +699,20 @@ log_results(SimclrStudioWindow *self, const char *folder)
   else
     log_printf(self, "Results of %s: the training finished (%d epochs per run).", folder,
                self->epochs);
+  /* The settings panel shows the next training's settings, not these. */
+  g_autofree char *cap = config->unlabeled_cap > 0
+                           ? g_strdup_printf("at most %zu", config->unlabeled_cap)
+                           : g_strdup("all");
+  g_autofree char *subset = config->subset > 0
+                              ? g_strdup_printf("at most %zu images per split", config->subset)
+                              : g_strdup("all images");
+  log_printf(self, "Trained with: %d labeled images per class, %s unlabeled, %s, "
+             "input %d px, width %d, batch %d, %d epochs, temperature %g, learning rates %g "
+             "and %g (contrastive), seed %" G_GUINT64_FORMAT ", backend %s.",
+             config->labeled_per_class, cap, subset,
+             config->input_size, config->width, config->batch_size, config->epochs,
+             (double)config->temperature, (double)config->learning_rate,
+             (double)config->contrastive_learning_rate, config->seed, config->backend);
   for (int r = 0; r < SC_N_RUNS; r++)
     for (guint i = 0; i < self->history[r]->len; i++)
       log_epoch(self, r, self->epochs, &g_array_index(self->history[r], ScEpochMetrics, i));
@@ -744,7 +758,9 @@ show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainCon
   gtk_progress_bar_set_text(self->progress_bar, text);
   gtk_label_set_text(self->status_label, "");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), folder);
-  log_results(self, folder);
+  /* The log, like the curves, is of these results only. */
+  gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+  log_results(self, folder, config);
 
   g_autofree char *selected = selected_data_key(self);
   if (!g_str_equal(selected, data)) {
@@ -802,11 +818,19 @@ show_newest_results(SimclrStudioWindow *self)
     reset_training_page(self);
   else if (shown || self->checkpoint_dir != NULL)
     return;
-  g_autofree char *folder = simclr_studio_run_folder_find_newest_results(self->runs_root);
+  /* The newest results of the data set selected, maybe under newer ones of
+   * other data. */
+  g_autoptr(GPtrArray) folders = simclr_studio_run_folder_list_results(self->runs_root);
   g_autoptr(GError) error = NULL;
-  if (folder != NULL && load_results(self, folder, TRUE, &error)) {
-    self->startup_results = TRUE;
-    return;
+  for (guint i = 0; i < folders->len; i++) {
+    g_autoptr(GError) local = NULL;
+    if (load_results(self, folders->pdata[i], TRUE, &local)) {
+      self->startup_results = TRUE;
+      return;
+    }
+    /* Only the newest folder's failure is worth saying: it hides the rest. */
+    if (local != NULL && i == 0)
+      error = g_steal_pointer(&local);
   }
   if (replaced)
     rebuild_charts(self);
@@ -826,8 +850,15 @@ simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder)
                 folder);
   else if (load_results(self, folder, FALSE, &error))
     self->startup_results = FALSE;
-  if (error != NULL)
+  else if (reset_training_page(self)) {
+    /* The curves shown before are not these results: no mix-up. */
+    rebuild_charts(self);
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+  }
+  if (error != NULL) {
+    log_printf(self, "Could not show the results of %s: %s", folder, error->message);
     simclr_studio_window_show_error(self, "Could not show the results", error->message);
+  }
   return error == NULL;
 }
 
@@ -900,8 +931,11 @@ dataset_changed_cb(SimclrStudioWindow *self)
   /* Also called when the data set first opens: curves of that data stay. */
   g_autofree char *selected = selected_data_key(self);
   if (!simclr_studio_runner_get_running(self->runner)
-      && g_strcmp0(self->curves_data, selected) != 0)
+      && g_strcmp0(self->curves_data, selected) != 0) {
     clear_training_page(self, name);
+    /* The last results of the data now open, if the runs root has some. */
+    show_newest_results(self);
+  }
   show_reference_default(self);
   check_batch_size(self);
   simclr_studio_window_actions_update(self);
