@@ -56,13 +56,21 @@ test_builds(ScAppFixture *f, gconstpointer data)
   g_action_group_activate_action(G_ACTION_GROUP(w), "export", NULL);
   g_assert_null(w->export_chooser);
 
-  /* Shuffle draws other images. */
+  /* One image of each class in turn: classes 0..7 at the start. */
+  const int32_t *labels = sc_split_labels(d->train);
+  const int32_t *shown = simclr_studio_preview_panel_get_indices(w->preview_panel);
+  for (int k = 0; k < SC_PREVIEW_COLUMNS; k++)
+    g_assert_cmpint(labels[shown[k]], ==, k);
+
+  /* Shuffle draws other images, still of consecutive classes. */
   cairo_surface_t *before = cairo_surface_reference(figure);
   g_action_group_activate_action(G_ACTION_GROUP(w), "shuffle", NULL);
   cairo_surface_t *after = simclr_studio_preview_get_figure(preview);
   g_assert_true(after != before);
   g_assert_cmpuint(sc_app_test_count_differing(before, after, 0), >, 1000);
   cairo_surface_destroy(before);
+  for (int k = 1; k < SC_PREVIEW_COLUMNS; k++)
+    g_assert_cmpint(labels[shown[k]], ==, (labels[shown[0]] + k) % d->n_classes);
 
   /* The reference lines come and go with their check box. */
   gtk_check_button_set_active(w->reference_check, TRUE);

@@ -75,22 +75,49 @@ settings_changed_cb(SimclrStudioPreviewPanel *self, const char *key)
     update_spec(self);
 }
 
-/* The first image of classes 0..7 (or the first 8 images): a varied start. */
+/* Index of the nth image (from 0) of class c in labels[0..n), or -1. */
+static int64_t
+nth_of_class(const int32_t *labels, size_t n, int32_t c, size_t nth)
+{
+  for (size_t i = 0; i < n; i++)
+    if (labels[i] == c && nth-- == 0)
+      return (int64_t)i;
+  return -1;
+}
+
+/* One image per column from consecutive classes, so that a data set with
+ * a large class does not fill the row with it: at the start the first
+ * images of classes 0, 1, ...; shuffled, random images from a random first
+ * class on. Without labels, the first or random images. */
 static void
-pick_first_of_each_class(SimclrStudioPreviewPanel *self)
+pick_images(SimclrStudioPreviewPanel *self, gboolean shuffled)
 {
   const ScSplit *train = self->dataset->train;
   size_t n = sc_split_count(train);
   const int32_t *labels = sc_split_labels(train);
-  int found = 0;
+  int n_classes = self->dataset->n_classes;
+  gint32 n_max = (gint32)MIN(n, (size_t)G_MAXINT32);
   for (int k = 0; k < SC_PREVIEW_COLUMNS; k++)
-    self->indices[k] = (int32_t)MIN((size_t)k, n - 1);
-  for (int k = 0; labels != NULL && k < SC_PREVIEW_COLUMNS; k++)
-    for (size_t i = 0; i < n; i++)
-      if (labels[i] == k % MAX(self->dataset->n_classes, 1)) {
-        self->indices[found++] = (int32_t)i;
-        break;
-      }
+    self->indices[k] = shuffled ? g_rand_int_range(self->rand, 0, n_max)
+                                : (int32_t)MIN((size_t)k, n - 1);
+  if (labels == NULL || n_classes < 1)
+    return;
+  g_autofree size_t *per_class = g_new0(size_t, n_classes);
+  for (size_t i = 0; i < n; i++)
+    if (labels[i] >= 0 && labels[i] < n_classes)
+      per_class[labels[i]]++;
+  int first = shuffled ? g_rand_int_range(self->rand, 0, n_classes) : 0;
+  for (int k = 0; k < SC_PREVIEW_COLUMNS; k++) {
+    int c = (first + k) % n_classes;
+    if (per_class[c] == 0)
+      continue; /* keeps the image chosen above */
+    size_t nth = shuffled ? (size_t)g_rand_int_range(self->rand, 0,
+                                                     (gint32)MIN(per_class[c], (size_t)G_MAXINT32))
+                          : (size_t)(k / n_classes) % per_class[c];
+    int64_t i = nth_of_class(labels, n, c, nth);
+    if (i >= 0)
+      self->indices[k] = (int32_t)i;
+  }
 }
 
 static void
@@ -177,7 +204,7 @@ simclr_studio_preview_panel_set_dataset(SimclrStudioPreviewPanel *self,
   g_return_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self));
   self->dataset = dataset;
   if (dataset != NULL && sc_split_count(dataset->train) > 0)
-    pick_first_of_each_class(self);
+    pick_images(self, FALSE);
   update_images(self);
 }
 
@@ -187,11 +214,16 @@ simclr_studio_preview_panel_shuffle(SimclrStudioPreviewPanel *self)
   g_return_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self));
   if (self->dataset == NULL || sc_split_count(self->dataset->train) == 0)
     return;
-  gint32 n = (gint32)MIN(sc_split_count(self->dataset->train), (size_t)G_MAXINT32);
-  for (int k = 0; k < SC_PREVIEW_COLUMNS; k++)
-    self->indices[k] = g_rand_int_range(self->rand, 0, n);
+  pick_images(self, TRUE);
   simclr_studio_preview_set_seed(self->preview, g_rand_int(self->rand));
   update_images(self);
+}
+
+const int32_t *
+simclr_studio_preview_panel_get_indices(SimclrStudioPreviewPanel *self)
+{
+  g_return_val_if_fail(SIMCLR_STUDIO_IS_PREVIEW_PANEL(self), NULL);
+  return self->indices;
 }
 
 SimclrStudioPreview *

@@ -20,6 +20,8 @@ void simclr_studio_preview_panel_set_dataset(SimclrStudioPreviewPanel *self,
                                              const ScDataset *dataset);
 /* Draws 8 new images and new augmentations. */
 void simclr_studio_preview_panel_shuffle(SimclrStudioPreviewPanel *self);
+/* The train-split indices of the SC_PREVIEW_COLUMNS images shown. */
+const int32_t *simclr_studio_preview_panel_get_indices(SimclrStudioPreviewPanel *self);
 
 SimclrStudioPreview *simclr_studio_preview_panel_get_preview(SimclrStudioPreviewPanel *self);
 /* The text shown in place of the figure, or NULL while the figure shows. */
