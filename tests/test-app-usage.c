@@ -682,6 +682,15 @@ test_broken_results(ScAppFixture *f, gconstpointer data)
   g_assert_true(g_str_has_prefix(message, cut_json));
   for (int r = 0; r < SC_N_RUNS; r++)
     g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
+  /* Said once: not again when the same data set opens again. */
+  g_clear_object(&w->last_error_toast);
+  g_autofree char *other = g_build_filename(f->data_home, "other", NULL);
+  fx_idx_folder(other, 60, 20, 28, 28, FALSE);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, other);
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, tiny);
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
+  g_assert_null(w->last_error_toast);
 
   /* Asked for: an epoch out of place, named with its run and entry. */
   g_autofree char *bad = g_build_filename(f->data_home, "bad", NULL);

@@ -157,7 +157,8 @@ relu_pattern(const ScNet *net, int batch)
 static gboolean
 same_pattern(GByteArray *a, GByteArray *b)
 {
-  return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+  /* An empty array's data may be NULL, which memcmp must not get. */
+  return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
 /* Checks the net's parameter and input gradients along random directions

@@ -910,6 +910,80 @@ test_finetune_needs_pretrain(void)
   sc_train_config_clear(&c);
 }
 
+/* A history.json edited by hand: a member of the wrong type is named in
+ * the error (not read as a NULL string or a truncated number). */
+static void
+write_history_with(const char *path, const char *member, JsonNode *value)
+{
+  ScTrainConfig c;
+  sc_train_config_init_default(&c);
+  c.data_path = g_strdup("/data/fashion");
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "config");
+  sc_train_config_to_json(&c, b);
+  json_builder_set_member_name(b, "history");
+  json_builder_begin_object(b);
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  if (member != NULL) {
+    JsonObject *config = json_object_get_object_member(json_node_get_object(root), "config");
+    json_object_set_member(config, member, value);
+  }
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, root);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(json_generator_to_file(gen, path, &error));
+  g_assert_no_error(error);
+  sc_train_config_clear(&c);
+}
+
+static void
+test_history_json_types(void)
+{
+  g_autofree char *tmp = sc_test_mkdtemp();
+  g_autofree char *path = g_build_filename(tmp, "history.json", NULL);
+  GArray *history[SC_N_RUNS];
+  for (int r = 0; r < SC_N_RUNS; r++)
+    history[r] = g_array_new(FALSE, FALSE, sizeof(ScEpochMetrics));
+  ScTrainConfig c;
+  sc_train_config_init_default(&c);
+  g_autoptr(GError) error = NULL;
+  write_history_with(path, NULL, NULL);
+  g_assert_true(sc_trainer_read_history_json(path, &c, history, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(c.data_path, ==, "/data/fashion");
+
+  struct {
+    const char *member;
+    JsonNode *value;
+    const char *said;
+  } cases[] = {
+    { "data", json_node_init_int(json_node_alloc(), 5), "\"data\" must be a string" },
+    { "seed", json_node_init_int(json_node_alloc(), 5), "\"seed\" must be a string" },
+    { "seed", json_node_init_string(json_node_alloc(), "4x"), "\"seed\" must be a whole" },
+    { "epochs", json_node_init_double(json_node_alloc(), 1.7), "\"epochs\" must be a whole" },
+    { "epochs", json_node_init_int(json_node_alloc(), G_GINT64_CONSTANT(4294967297)),
+      "\"epochs\" must be a whole number from 0 to 2147483647" },
+    { "lr", json_node_init_string(json_node_alloc(), "fast"), "\"lr\" must be a number" },
+    { "knn", json_node_init_int(json_node_alloc(), 1), "\"knn\" must be true or false" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    write_history_with(path, cases[i].member, cases[i].value);
+    g_clear_error(&error);
+    g_assert_false(sc_trainer_read_history_json(path, &c, history, &error));
+    g_assert_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT);
+    g_test_message("%s", error->message);
+    g_assert_true(g_str_has_prefix(error->message, path));
+    g_assert_nonnull(strstr(error->message, cases[i].said));
+  }
+  sc_train_config_clear(&c);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_array_unref(history[r]);
+  sc_test_rmtree(tmp);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -919,6 +993,7 @@ main(int argc, char **argv)
   g_test_add_func("/trainer/format/stl10", test_format_stl10);
   g_test_add_func("/trainer/format/folder-knn", test_format_folder_knn);
   g_test_add_func("/trainer/config/finetune-needs-pretrain", test_finetune_needs_pretrain);
+  g_test_add_func("/trainer/history-json/types", test_history_json_types);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_idx, fn, fixture_teardown)
   ADD("/trainer/resume-data-changed", test_resume_data_changed);
   ADD("/trainer/all-labeled", test_all_labeled);

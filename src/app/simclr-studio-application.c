@@ -377,7 +377,8 @@ simclr_studio_application_open(GApplication *app, GFile **files, int n_files,
     problem = g_strdup_printf("%s is not a folder: give the folder of a data set or of "
                               "results", shown);
   else if (self->window != NULL && simclr_studio_window_get_training(self->window))
-    problem = g_strdup_printf("A training is running: %s opens once it has ended", shown);
+    problem = g_strdup_printf("A training is running: open %s again once it has ended",
+                              shown);
   else if (!results)
     g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, path);
   simclr_studio_application_activate(app);

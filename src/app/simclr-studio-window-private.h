@@ -54,6 +54,8 @@ struct _SimclrStudioWindow {
   char *curves_data;     /* the data folder of the curves shown (see data_folder_key) */
   gboolean startup_results; /* the curves are the runs root's newest results */
   gboolean curves_read;  /* the curves were read from checkpoint_dir's history.json */
+  char *results_scan;    /* runs root and data key of a look that found nothing */
+  char *results_error;   /* the results folder whose failure was last said */
   int run_lock_fd;       /* holds checkpoint_dir's lock while training; -1 */
   char *runs_root;       /* where each training gets a run folder */
   guint runs_kept;       /* run folders kept in runs_root; 0: all */

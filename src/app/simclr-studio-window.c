@@ -384,6 +384,7 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
   gboolean stopped = g_error_matches(error, SC_TRAINER_ERROR, SC_ERROR_CANCELLED);
   /* The worker has ended: nothing writes into the run folder any more. */
   release_run_folder(self);
+  g_clear_pointer(&self->results_scan, g_free); /* its results are new */
   refresh_resumable(self);
 
   if (completed) {
@@ -708,11 +709,11 @@ log_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *c
                               : g_strdup("all images");
   log_printf(self, "Trained with: %d labeled images per class, %s unlabeled, %s, "
              "input %d px, width %d, batch %d, %d epochs, temperature %g, learning rates %g "
-             "and %g (contrastive), seed %" G_GUINT64_FORMAT ", backend %s.",
+             "and %g (contrastive), seed %" G_GUINT64_FORMAT ".",
              config->labeled_per_class, cap, subset,
              config->input_size, config->width, config->batch_size, config->epochs,
              (double)config->temperature, (double)config->learning_rate,
-             (double)config->contrastive_learning_rate, config->seed, config->backend);
+             (double)config->contrastive_learning_rate, config->seed);
   for (int r = 0; r < SC_N_RUNS; r++)
     for (guint i = 0; i < self->history[r]->len; i++)
       log_epoch(self, r, self->epochs, &g_array_index(self->history[r], ScEpochMetrics, i));
@@ -754,7 +755,7 @@ show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainCon
   g_autofree char *name = g_path_get_basename(folder);
   g_autofree char *text = g_strdup_printf("Results of %s", name);
   gtk_progress_bar_set_fraction(self->progress_bar,
-                                (double)done / MAX(self->n_runs * self->epochs, 1));
+                                (double)done / MAX((double)self->n_runs * self->epochs, 1.0));
   gtk_progress_bar_set_text(self->progress_bar, text);
   gtk_label_set_text(self->status_label, "");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), folder);
@@ -814,10 +815,19 @@ show_newest_results(SimclrStudioWindow *self)
   for (int r = 0; r < SC_N_RUNS; r++)
     shown = shown || self->history[r]->len > 0;
   gboolean replaced = self->startup_results;
+  if (!replaced && (shown || self->checkpoint_dir != NULL))
+    return;
+  /* A look that found nothing to show finds nothing again for the same
+   * runs root and data set until a training ends: not repeated (nor its
+   * failure said twice). */
+  g_autofree char *selected = selected_data_key(self);
+  g_autofree char *scan = g_strconcat(self->runs_root, "\n", selected, NULL);
+  if (g_strcmp0(scan, self->results_scan) == 0)
+    return;
+  g_free(self->results_scan);
+  self->results_scan = g_steal_pointer(&scan);
   if (replaced)
     reset_training_page(self);
-  else if (shown || self->checkpoint_dir != NULL)
-    return;
   /* The newest results of the data set selected, maybe under newer ones of
    * other data. */
   g_autoptr(GPtrArray) folders = simclr_studio_run_folder_list_results(self->runs_root);
@@ -826,14 +836,21 @@ show_newest_results(SimclrStudioWindow *self)
     g_autoptr(GError) local = NULL;
     if (load_results(self, folders->pdata[i], TRUE, &local)) {
       self->startup_results = TRUE;
+      g_clear_pointer(&self->results_scan, g_free);
       return;
     }
-    /* Only the newest folder's failure is worth saying: it hides the rest. */
-    if (local != NULL && i == 0)
+    /* When none can be shown, the newest one's failure says why, once. */
+    if (local != NULL && i == 0 && g_strcmp0(folders->pdata[i], self->results_error) != 0) {
+      g_free(self->results_error);
+      self->results_error = g_strdup(folders->pdata[i]);
       error = g_steal_pointer(&local);
+    }
   }
-  if (replaced)
+  if (replaced) {
+    /* The log described the results just taken away. */
     rebuild_charts(self);
+    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+  }
   if (error != NULL)
     simclr_studio_window_show_error(self, "Could not show the last results", error->message);
 }
@@ -1108,6 +1125,8 @@ simclr_studio_window_finalize(GObject *object)
     g_array_unref(self->history[r]);
   g_free(self->checkpoint_path);
   g_free(self->checkpoint_dir);
+  g_free(self->results_error);
+  g_free(self->results_scan);
   g_free(self->curves_data);
   g_free(self->runs_root);
   g_free(self->resumable_dir);

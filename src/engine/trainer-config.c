@@ -165,41 +165,108 @@ sc_train_config_to_json(const ScTrainConfig *c, JsonBuilder *b)
   json_builder_end_object(b);
 }
 
+/* Typed reads of a configuration object: a member of the wrong type (a
+ * hand-edited file) is noted, its default used, and the first such member
+ * named in the error. A missing member takes its default silently; the
+ * validation then says what is wrong with it. */
+typedef struct {
+  JsonObject *o;
+  const char *bad;      /* first member of the wrong type */
+  const char *expected; /* what it should have been */
+} ConfigReader;
+
+static JsonNode *
+member_value(ConfigReader *r, const char *name)
+{
+  JsonNode *node = json_object_get_member(r->o, name);
+  return node != NULL && JSON_NODE_HOLDS_VALUE(node) ? node : NULL;
+}
+
+static void
+note_bad(ConfigReader *r, const char *name, const char *expected)
+{
+  if (r->bad == NULL && json_object_has_member(r->o, name)) {
+    r->bad = name;
+    r->expected = expected;
+  }
+}
+
+static const char *
+read_string(ConfigReader *r, const char *name, const char *fallback)
+{
+  JsonNode *v = member_value(r, name);
+  if (v != NULL && json_node_get_value_type(v) == G_TYPE_STRING)
+    return json_node_get_string(v);
+  note_bad(r, name, "a string");
+  return fallback;
+}
+
+/* A whole number from 0 to max. */
+static gint64
+read_count(ConfigReader *r, const char *name, gint64 max)
+{
+  JsonNode *v = member_value(r, name);
+  if (v != NULL && json_node_get_value_type(v) == G_TYPE_INT64) {
+    gint64 n = json_node_get_int(v);
+    if (n >= 0 && n <= max)
+      return n;
+  }
+  note_bad(r, name, max == G_MAXINT ? "a whole number from 0 to 2147483647"
+                                    : "a whole number from 0");
+  return 0;
+}
+
+static double
+read_number(ConfigReader *r, const char *name, double fallback)
+{
+  JsonNode *v = member_value(r, name);
+  if (v != NULL && (json_node_get_value_type(v) == G_TYPE_DOUBLE
+                    || json_node_get_value_type(v) == G_TYPE_INT64))
+    return json_node_get_double(v);
+  note_bad(r, name, "a number");
+  return fallback;
+}
+
+static gboolean
+read_boolean(ConfigReader *r, const char *name)
+{
+  JsonNode *v = member_value(r, name);
+  if (v != NULL && json_node_get_value_type(v) == G_TYPE_BOOLEAN)
+    return json_node_get_boolean(v);
+  note_bad(r, name, "true or false");
+  return FALSE;
+}
+
 gboolean
 sc_train_config_from_json(JsonObject *o, ScTrainConfig *c, GError **error)
 {
   sc_train_config_init_default(c);
-  const char *data = json_object_get_string_member_with_default(o, "data", "");
+  ConfigReader r = { o, NULL, NULL };
+  const char *data = read_string(&r, "data", "");
   c->data_path = *data != '\0' ? g_strdup(data) : NULL;
-  if (!sc_data_format_parse(json_object_get_string_member_with_default(o, "format", "auto"),
-                            &c->format, error))
-    return FALSE;
-  c->labeled_per_class = json_object_get_int_member_with_default(o, "labeled_per_class", 0);
-  c->unlabeled_cap = json_object_get_int_member_with_default(o, "unlabeled_cap", 0);
-  c->subset = json_object_get_int_member_with_default(o, "subset", 0);
-  c->input_size = json_object_get_int_member_with_default(o, "input_size", 0);
-  c->width = json_object_get_int_member_with_default(o, "width", 0);
-  c->epochs = json_object_get_int_member_with_default(o, "epochs", 0);
-  c->batch_size = json_object_get_int_member_with_default(o, "batch_size", 0);
-  c->temperature = json_object_get_double_member_with_default(o, "temperature", 0);
-  c->ntxent = g_strcmp0(json_object_get_string_member_with_default(o, "ntxent", ""), "full")
-                  == 0
-                ? SC_NTXENT_FULL
-                : SC_NTXENT_CROSS_VIEW;
-  c->learning_rate = json_object_get_double_member_with_default(o, "lr", -1);
-  c->contrastive_learning_rate =
-    json_object_get_double_member_with_default(o, "contrastive_lr", -1);
-  c->cosine_schedule =
-    g_strcmp0(json_object_get_string_member_with_default(o, "schedule", ""), "cosine") == 0;
-  c->strong.min_area = json_object_get_double_member_with_default(o, "strong_min_area", 0);
-  c->strong.brightness = json_object_get_double_member_with_default(o, "strong_brightness", 0);
-  c->strong.jitter = json_object_get_double_member_with_default(o, "strong_jitter", 0);
-  c->weak.min_area = json_object_get_double_member_with_default(o, "weak_min_area", 0);
-  c->weak.brightness = json_object_get_double_member_with_default(o, "weak_brightness", 0);
-  c->weak.jitter = json_object_get_double_member_with_default(o, "weak_jitter", 0);
-  c->knn = json_object_get_boolean_member_with_default(o, "knn", FALSE);
-  for (int r = 0; r < SC_N_RUNS; r++)
-    c->runs[r] = FALSE;
+  const char *format = read_string(&r, "format", "auto");
+  c->labeled_per_class = (int)read_count(&r, "labeled_per_class", G_MAXINT);
+  c->unlabeled_cap = (size_t)read_count(&r, "unlabeled_cap", G_MAXINT64);
+  c->subset = (size_t)read_count(&r, "subset", G_MAXINT64);
+  c->input_size = (int)read_count(&r, "input_size", G_MAXINT);
+  c->width = (int)read_count(&r, "width", G_MAXINT);
+  c->epochs = (int)read_count(&r, "epochs", G_MAXINT);
+  c->batch_size = (int)read_count(&r, "batch_size", G_MAXINT);
+  c->temperature = (float)read_number(&r, "temperature", 0);
+  c->ntxent = g_strcmp0(read_string(&r, "ntxent", ""), "full") == 0 ? SC_NTXENT_FULL
+                                                                      : SC_NTXENT_CROSS_VIEW;
+  c->learning_rate = (float)read_number(&r, "lr", -1);
+  c->contrastive_learning_rate = (float)read_number(&r, "contrastive_lr", -1);
+  c->cosine_schedule = g_strcmp0(read_string(&r, "schedule", ""), "cosine") == 0;
+  c->strong.min_area = (float)read_number(&r, "strong_min_area", 0);
+  c->strong.brightness = (float)read_number(&r, "strong_brightness", 0);
+  c->strong.jitter = (float)read_number(&r, "strong_jitter", 0);
+  c->weak.min_area = (float)read_number(&r, "weak_min_area", 0);
+  c->weak.brightness = (float)read_number(&r, "weak_brightness", 0);
+  c->weak.jitter = (float)read_number(&r, "weak_jitter", 0);
+  c->knn = read_boolean(&r, "knn");
+  for (int run = 0; run < SC_N_RUNS; run++)
+    c->runs[run] = FALSE;
   /* Missing or not an array: no run, refused below as --runs. */
   JsonNode *runs_node = json_object_get_member(o, "runs");
   JsonArray *runs = runs_node != NULL && JSON_NODE_HOLDS_ARRAY(runs_node)
@@ -211,7 +278,20 @@ sc_train_config_from_json(JsonObject *o, ScTrainConfig *c, GError **error)
         && sc_run_parse(json_node_get_string(name), &run))
       c->runs[run] = TRUE;
   }
-  c->seed = g_ascii_strtoull(json_object_get_string_member_with_default(o, "seed", "0"),
-                             NULL, 10);
+  /* Written as a string: JSON numbers lose 64-bit integers in some readers. */
+  const char *seed = read_string(&r, "seed", "0");
+  char *end = NULL;
+  c->seed = g_ascii_strtoull(seed, &end, 10);
+  if (r.bad == NULL && (*seed == '\0' || *end != '\0')) {
+    r.bad = "seed";
+    r.expected = "a whole number in a string, such as \"42\"";
+  }
+  if (r.bad != NULL) {
+    g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT, "\"%s\" must be %s", r.bad,
+                r.expected);
+    return FALSE;
+  }
+  if (!sc_data_format_parse(format, &c->format, error))
+    return FALSE;
   return sc_train_config_validate(c, error);
 }

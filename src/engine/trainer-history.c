@@ -146,17 +146,20 @@ epoch_from_json(JsonNode *node, ScRunKind r, guint i, ScEpochMetrics *m, GError 
 {
   JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
   JsonNode *epoch = o != NULL ? json_object_get_member(o, "epoch") : NULL;
-  if (o == NULL || epoch == NULL || !holds_number(epoch)) {
+  if (o == NULL || epoch == NULL || !JSON_NODE_HOLDS_VALUE(epoch)
+      || json_node_get_value_type(epoch) != G_TYPE_INT64) {
     g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
-                "History of %s: entry %u is not an object with a number \"epoch\"",
+                "History of %s: entry %u is not an object with a whole number \"epoch\"",
                 sc_run_name(r), i + 1);
     return FALSE;
   }
-  sc_epoch_metrics_init(m, (int)json_node_get_int(epoch));
-  if (m->epoch != (int)i + 1) {
+  /* Compared whole, so that 2^32 + 1 does not pass for 1. */
+  gint64 number = json_node_get_int(epoch);
+  sc_epoch_metrics_init(m, number == (gint64)i + 1 ? (int)number : -1);
+  if (number != (gint64)i + 1) {
     g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
-                "History of %s: entry %u has epoch %d, expected %u", sc_run_name(r),
-                i + 1, m->epoch, i + 1);
+                "History of %s: entry %u has epoch %" G_GINT64_FORMAT ", expected %u",
+                sc_run_name(r), i + 1, number, i + 1);
     return FALSE;
   }
   for (size_t f = 0; f < sc_n_metric_fields; f++) {

@@ -950,7 +950,7 @@ run_one(ScTrainer *t, ScRunKind run, GError **error)
   g_debug("%s: epochs %d..%d of %d steps (%d unlabeled + %d labeled images per step)",
           sc_run_name(run), t->epochs_done[run] + 1, t->config.epochs, t->batches.steps,
           run == SC_RUN_PRETRAIN ? t->batches.unlabeled_batch : 0, t->batches.labeled_batch);
-  ScTrainerEvent ev = { .kind = SC_EVENT_RUN_STARTED, .run = run,
+  ScTrainerEvent ev = { .kind = SC_EVENT_RUN_STARTED, .run = run, .eta_s = -1.0,
                         .epoch = t->epochs_done[run] + 1, .epochs = t->config.epochs,
                         .steps = t->batches.steps };
   emit(t, &ev);

@@ -550,6 +550,60 @@ measured_points_inside(const ScChart *chart, const ScLayout *l, const ScRect *r)
   return count;
 }
 
+/* Whether curve b, drawn over a, would cover a stretch of it: two
+ * neighbouring epochs where the curves lie less than a line width apart. */
+static gboolean
+curve_covers(const ScSeries *a, const ScSeries *b, const ScRect *area, const ScAxis *xa,
+             const ScAxis *ya, double line_px)
+{
+  guint n = MIN(a->points->len, b->points->len);
+  gboolean prev_close = FALSE;
+  for (guint i = 0; i < n; i++) {
+    const ScPoint *p = &g_array_index(a->points, ScPoint, i);
+    const ScPoint *q = &g_array_index(b->points, ScPoint, i);
+    gboolean close = FALSE;
+    if (point_is_finite(p) && point_is_finite(q) && p->x == q->x) {
+      double px, py, qx, qy;
+      map_point(area, xa, ya, p->x, p->y, &px, &py);
+      map_point(area, xa, ya, q->x, q->y, &qx, &qy);
+      close = fabs(py - qy) < line_px;
+    }
+    if (close && prev_close)
+      return TRUE;
+    prev_close = close;
+  }
+  return FALSE;
+}
+
+/* How many times the usual width series s is drawn: wider under each
+ * later solid curve that would cover it. */
+static double
+curve_widen(const ScChart *chart, guint s, const ScRect *area, const ScAxis *xa,
+            const ScAxis *ya, double line_px)
+{
+  const ScSeries *series = chart_series(chart, s);
+  double widen = 1.0;
+  if (series->style != SC_LINE_SOLID)
+    return widen;
+  for (guint later = s + 1; later < chart->series->len; later++) {
+    const ScSeries *over = chart_series(chart, later);
+    if (over->style == SC_LINE_SOLID && widen < WIDEST_CURVE_FACTOR
+        && curve_covers(series, over, area, xa, ya, line_px))
+      widen += COVERED_CURVE_WIDEN;
+  }
+  return widen;
+}
+
+static double
+widest_curve(const ScChart *chart, const ScRect *area, const ScAxis *xa, const ScAxis *ya,
+             double line_px)
+{
+  double widest = 1.0;
+  for (guint s = 0; s < chart->series->len; s++)
+    widest = MAX(widest, curve_widen(chart, s, area, xa, ya, line_px));
+  return widest;
+}
+
 /* The corner of the plot area (top right first) where a w x h legend hides
  * the least of the curves. Returns whether that corner may take it: it hides
  * no measured point and at most a few samples of the lines. */
@@ -566,7 +620,8 @@ legend_best_corner(const ScChart *chart, const ScLayout *l, double w, double h, 
   ScRect best_grown = { 0, 0, 0, 0 };
 
   /* A curve grazing the box edge counts too: markers and lines have width. */
-  double slack = (l->m.marker_px + l->m.line_px) * WIDEST_CURVE_FACTOR;
+  double slack = (l->m.marker_px + l->m.line_px)
+                 * widest_curve(chart, &l->area, &l->x, &l->y, l->m.line_px);
   for (guint c = 0; c < G_N_ELEMENTS(corners); c++) {
     ScRect r = { corners[c][0], corners[c][1], w, h };
     ScRect grown = { r.x - slack, r.y - slack, r.width + 2 * slack, r.height + 2 * slack };
@@ -875,31 +930,6 @@ set_series_source(cairo_t *cr, const ScSeries *s)
   cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], alpha);
 }
 
-/* Whether curve b, drawn over a, would cover a stretch of it: two
- * neighbouring epochs where the curves lie less than a line width apart. */
-static gboolean
-curve_covers(const ScSeries *a, const ScSeries *b, const ScRect *area, const ScAxis *xa,
-             const ScAxis *ya, double line_px)
-{
-  guint n = MIN(a->points->len, b->points->len);
-  gboolean prev_close = FALSE;
-  for (guint i = 0; i < n; i++) {
-    const ScPoint *p = &g_array_index(a->points, ScPoint, i);
-    const ScPoint *q = &g_array_index(b->points, ScPoint, i);
-    gboolean close = FALSE;
-    if (point_is_finite(p) && point_is_finite(q) && p->x == q->x) {
-      double px, py, qx, qy;
-      map_point(area, xa, ya, p->x, p->y, &px, &py);
-      map_point(area, xa, ya, q->x, q->y, &qx, &qy);
-      close = fabs(py - qy) < line_px;
-    }
-    if (close && prev_close)
-      return TRUE;
-    prev_close = close;
-  }
-  return FALSE;
-}
-
 /* widen: the curve's line and markers are this many times the usual. */
 static void
 draw_series(const ScSeries *s, cairo_t *cr, const ScMetrics *m, const ScRect *area,
@@ -1096,14 +1126,8 @@ sc_chart_draw(const ScChart *chart, cairo_t *cr, double width, double height)
       const ScSeries *series = chart_series(chart, s);
       if (series->style != style)
         continue;
-      double widen = 1.0;
-      for (guint later = s + 1; style == SC_LINE_SOLID && later < chart->series->len; later++) {
-        const ScSeries *over = chart_series(chart, later);
-        if (over->style == SC_LINE_SOLID && widen < WIDEST_CURVE_FACTOR
-            && curve_covers(series, over, area, &l.x, &l.y, m->line_px))
-          widen += COVERED_CURVE_WIDEN;
-      }
-      draw_series(series, cr, m, area, &l.x, &l.y, widen);
+      draw_series(series, cr, m, area, &l.x, &l.y,
+                  curve_widen(chart, s, area, &l.x, &l.y, m->line_px));
     }
   }
   cairo_restore(cr);

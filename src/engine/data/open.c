@@ -88,7 +88,7 @@ holds_dataset(const char *dir, ScDataFormat *format)
 /* "DIR/a (idx) or DIR/b (folder)": the sub-folders of dir that hold a data
  * set (giving the folder above one is an easy slip), or NULL if none does. */
 static char *
-find_subfolder_datasets(const char *dir)
+find_subfolder_datasets(const char *dir, guint *count)
 {
   g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -99,6 +99,7 @@ find_subfolder_datasets(const char *dir)
     if (name[0] != '.' && g_file_test(sub, G_FILE_TEST_IS_DIR) && holds_dataset(sub, &format))
       g_ptr_array_add(found, g_strdup_printf("%s (%s)", sub, sc_data_format_name(format)));
   }
+  *count = found->len;
   if (found->len == 0)
     return NULL;
   g_ptr_array_sort(found, compare_strings);
@@ -120,14 +121,15 @@ detect(const char *dir, ScDataFormat *format, GError **error)
     g_debug("%s: detected format %s", dir, sc_data_format_name(*format));
     return TRUE;
   }
-  g_autofree char *below = find_subfolder_datasets(dir);
+  guint n_below = 0;
+  g_autofree char *below = find_subfolder_datasets(dir, &n_below);
   if (detected && below == NULL)
     return TRUE; /* the folder reader says what is wrong with the layout */
   if (below != NULL)
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
                 "Could not tell the data format of %s: it holds no data set itself, but "
                 "%s: did you mean %s?", dir,
-                strstr(below, ") or ") != NULL ? "sub-folders do" : "a sub-folder does", below);
+                n_below > 1 ? "sub-folders do" : "a sub-folder does", below);
   else
     g_set_error(error, SC_DATA_ERROR, SC_ERROR_FORMAT,
                 "Could not tell the data format of %s: looked for train_X.bin or "
