@@ -654,12 +654,15 @@ test_results_of_other_data(ScAppFixture *f, gconstpointer data)
   g_assert_null(strstr(log, newer));
   g_assert_nonnull(strstr(log, empty));
 
-  /* The first data set again: its newest results with it. */
+  /* The first data set again, chosen while looking at the preview: its
+   * newest results with it, and the preview stays in view. */
+  gtk_stack_set_visible_child_name(w->view_stack, "preview");
   g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, tiny);
   g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   for (int r = 0; r < SC_N_RUNS; r++)
     g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
   g_assert_cmpstr(w->checkpoint_dir, ==, older);
+  g_assert_cmpstr(gtk_stack_get_visible_child_name(w->view_stack), ==, "preview");
 }
 
 /* A history.json that cannot be read: an error toast naming the file and

@@ -13,6 +13,7 @@
 #include "simclr-studio-settings.h"
 #include "simclr-studio-window-private.h"
 #include "test-app-util.h"
+#include "test-data-fixtures.h"
 #include "test-util.h"
 
 /* A window on the default runs root writes under a test's data home, never
@@ -79,6 +80,38 @@ test_builds(ScAppFixture *f, gconstpointer data)
   gtk_check_button_set_active(w->reference_check, FALSE);
   g_assert_cmpuint(sc_chart_get_n_series(simclr_studio_chart_view_get_chart(
                      w->accuracy_chart)), ==, 3);
+}
+
+/* Three classes of four images for eight columns: each class comes round
+ * up to three times, a different image each time, at the start and after
+ * every shuffle. */
+static void
+test_preview_few_classes(ScAppFixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename(f->data_home, "shapes", NULL);
+  static const guint8 colours[3][3] = { { 230, 20, 20 }, { 20, 200, 40 }, { 30, 40, 220 } };
+  for (int c = 0; c < 3; c++)
+    for (int i = 0; i < 4; i++) {
+      g_autofree char *path = g_strdup_printf("%s/class%d/%d.png", dir, c, i);
+      fx_write_image(path, 8, 8, colours[c], FALSE);
+    }
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, dir);
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
+  const ScDataset *d = simclr_studio_data_panel_get_dataset(w->data_panel);
+  g_assert_nonnull(d);
+  const int32_t *labels = sc_split_labels(d->train);
+  const int32_t *shown = simclr_studio_preview_panel_get_indices(w->preview_panel);
+  for (int round = 0; round < 10; round++) {
+    for (int k = 0; k < SC_PREVIEW_COLUMNS; k++) {
+      if (k > 0)
+        g_assert_cmpint(labels[shown[k]], ==, (labels[shown[k - 1]] + 1) % d->n_classes);
+      for (int j = 0; j < k; j++)
+        g_assert_cmpint(shown[j], !=, shown[k]);
+    }
+    if (round == 0)
+      g_assert_cmpint(labels[shown[0]], ==, 0);
+    g_action_group_activate_action(G_ACTION_GROUP(w), "shuffle", NULL);
+  }
 }
 
 static void
@@ -406,6 +439,7 @@ main(int argc, char *argv[])
   add_test("/App/Window/fits-small-screen", NULL, test_fits_small_screen);
   add_test("/App/Window/stop-names-checkpoint", NULL, test_stop_names_checkpoint);
   add_test("/App/Window/bad-folder", NULL, test_bad_folder);
+  add_test("/App/Window/preview-few-classes", NULL, test_preview_few_classes);
   add_test("/App/Window/short-training", NULL, test_short_training);
   add_test("/App/Window/pause-and-stop", NULL, test_stop);
   static const int small_screen[2] = { 1024, 700 }, laptop_screen[2] = { 1366, 768 };

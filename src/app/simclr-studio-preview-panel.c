@@ -87,8 +87,10 @@ nth_of_class(const int32_t *labels, size_t n, int32_t c, size_t nth)
 
 /* One image per column from consecutive classes, so that a data set with
  * a large class does not fill the row with it: at the start the first
- * images of classes 0, 1, ...; shuffled, random images from a random first
- * class on. Without labels, the first or random images. */
+ * images of classes 0, 1, ...; shuffled, from a random first class on and
+ * a random image of each class, the next ones of that class when it comes
+ * round again (no image twice while a class has enough). Classes without
+ * images are passed over; without labels, the first or random images. */
 static void
 pick_images(SimclrStudioPreviewPanel *self, gboolean shuffled)
 {
@@ -106,15 +108,23 @@ pick_images(SimclrStudioPreviewPanel *self, gboolean shuffled)
   for (size_t i = 0; i < n; i++)
     if (labels[i] >= 0 && labels[i] < n_classes)
       per_class[labels[i]]++;
-  int first = shuffled ? g_rand_int_range(self->rand, 0, n_classes) : 0;
+  g_autofree int *present = g_new(int, n_classes); /* classes with images */
+  int n_present = 0;
+  for (int c = 0; c < n_classes; c++)
+    if (per_class[c] > 0)
+      present[n_present++] = c;
+  if (n_present == 0)
+    return;
+  int first = shuffled ? g_rand_int_range(self->rand, 0, n_present) : 0;
+  g_autofree size_t *offset = g_new0(size_t, n_classes);
+  for (int c = 0; shuffled && c < n_classes; c++)
+    if (per_class[c] > 0)
+      offset[c] = (size_t)g_rand_int_range(self->rand, 0,
+                                           (gint32)MIN(per_class[c], (size_t)G_MAXINT32));
   for (int k = 0; k < SC_PREVIEW_COLUMNS; k++) {
-    int c = (first + k) % n_classes;
-    if (per_class[c] == 0)
-      continue; /* keeps the image chosen above */
-    size_t nth = shuffled ? (size_t)g_rand_int_range(self->rand, 0,
-                                                     (gint32)MIN(per_class[c], (size_t)G_MAXINT32))
-                          : (size_t)(k / n_classes) % per_class[c];
-    int64_t i = nth_of_class(labels, n, c, nth);
+    int c = present[(first + k) % n_present];
+    size_t round = (size_t)(k / n_present); /* times class c came before */
+    int64_t i = nth_of_class(labels, n, c, (offset[c] + round) % per_class[c]);
     if (i >= 0)
       self->indices[k] = (int32_t)i;
   }

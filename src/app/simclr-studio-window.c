@@ -436,7 +436,7 @@ runner_finished_cb(SimclrStudioWindow *self, const GError *error)
 
 /* ---- Training ---- */
 
-static void show_newest_results(SimclrStudioWindow *self);
+static void show_newest_results(SimclrStudioWindow *self, gboolean show_page);
 
 /* A data folder as compared: "" or NULL (how the settings and history files
  * store the default data set) is the default's folder; absolute, with no
@@ -464,7 +464,7 @@ simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root, g
   self->runs_root = g_strdup(root);
   self->runs_kept = keep;
   refresh_resumable(self);
-  show_newest_results(self);
+  show_newest_results(self, TRUE);
   simclr_studio_window_actions_update(self);
 }
 
@@ -725,10 +725,10 @@ log_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *c
 
 /* Shows the curves of CONFIG's training, read from FOLDER, as those of a
  * training just done, and opens their data set (DATA, a data_folder_key)
- * if another one is selected. */
+ * if another one is selected; show_page: switch to the Training page. */
 static void
 show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *config,
-                  GArray *history[SC_N_RUNS], const char *data)
+                  GArray *history[SC_N_RUNS], const char *data, gboolean show_page)
 {
   self->n_runs = 0;
   self->runs_done = 0;
@@ -769,15 +769,18 @@ show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainCon
     log_printf(self, "Opening the data set of these results: %s", data);
     g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, is_default ? "" : data);
   }
-  gtk_stack_set_visible_child_name(self->view_stack, "training");
+  /* Not when the user is choosing a data set: the preview stays. */
+  if (show_page)
+    gtk_stack_set_visible_child_name(self->view_stack, "training");
   simclr_studio_window_actions_update(self);
 }
 
-/* Reads FOLDER's history.json and shows it; at startup only when it has an
- * epoch and is of the data set selected (FALSE without an error else). */
+/* Reads FOLDER's history.json and shows it (show_page as for
+ * show_read_results); at_startup only when it has an epoch and is of the
+ * data set selected (FALSE without an error else). */
 static gboolean
 load_results(SimclrStudioWindow *self, const char *folder, gboolean at_startup,
-             GError **error)
+             gboolean show_page, GError **error)
 {
   g_autofree char *path = g_build_filename(folder, "history.json", NULL);
   ScTrainConfig config;
@@ -796,7 +799,7 @@ load_results(SimclrStudioWindow *self, const char *folder, gboolean at_startup,
     shown = FALSE;
   }
   if (shown)
-    show_read_results(self, folder, &config, history, data);
+    show_read_results(self, folder, &config, history, data, show_page);
   for (int r = 0; r < SC_N_RUNS; r++)
     g_array_unref(history[r]);
   sc_train_config_clear(&config);
@@ -807,7 +810,7 @@ load_results(SimclrStudioWindow *self, const char *folder, gboolean at_startup,
  * runs root, so that the curves of the last training are there again.
  * Curves of a training in this window, or of results asked for, stay. */
 static void
-show_newest_results(SimclrStudioWindow *self)
+show_newest_results(SimclrStudioWindow *self, gboolean show_page)
 {
   if (self->settings == NULL || simclr_studio_runner_get_running(self->runner))
     return;
@@ -832,17 +835,17 @@ show_newest_results(SimclrStudioWindow *self)
    * other data. */
   g_autoptr(GPtrArray) folders = simclr_studio_run_folder_list_results(self->runs_root);
   g_autoptr(GError) error = NULL;
+  const char *failed = NULL;
   for (guint i = 0; i < folders->len; i++) {
     g_autoptr(GError) local = NULL;
-    if (load_results(self, folders->pdata[i], TRUE, &local)) {
+    if (load_results(self, folders->pdata[i], TRUE, show_page, &local)) {
       self->startup_results = TRUE;
       g_clear_pointer(&self->results_scan, g_free);
       return;
     }
     /* When none can be shown, the newest one's failure says why, once. */
     if (local != NULL && i == 0 && g_strcmp0(folders->pdata[i], self->results_error) != 0) {
-      g_free(self->results_error);
-      self->results_error = g_strdup(folders->pdata[i]);
+      failed = folders->pdata[i];
       error = g_steal_pointer(&local);
     }
   }
@@ -851,8 +854,11 @@ show_newest_results(SimclrStudioWindow *self)
     rebuild_charts(self);
     gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
   }
-  if (error != NULL)
+  if (error != NULL) {
+    g_free(self->results_error);
+    self->results_error = g_strdup(failed);
     simclr_studio_window_show_error(self, "Could not show the last results", error->message);
+  }
 }
 
 gboolean
@@ -865,7 +871,7 @@ simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder)
     g_set_error(&error, SC_TRAINER_ERROR, SC_ERROR_INVALID_ARGUMENT,
                 "A training is running: the results of %s can be shown once it has ended",
                 folder);
-  else if (load_results(self, folder, FALSE, &error))
+  else if (load_results(self, folder, FALSE, TRUE, &error))
     self->startup_results = FALSE;
   else if (reset_training_page(self)) {
     /* The curves shown before are not these results: no mix-up. */
@@ -951,7 +957,7 @@ dataset_changed_cb(SimclrStudioWindow *self)
       && g_strcmp0(self->curves_data, selected) != 0) {
     clear_training_page(self, name);
     /* The last results of the data now open, if the runs root has some. */
-    show_newest_results(self);
+    show_newest_results(self, FALSE);
   }
   show_reference_default(self);
   check_batch_size(self);
@@ -1265,7 +1271,7 @@ simclr_studio_window_new(AdwApplication *app, GSettings *settings)
   refresh_resumable(self);
   log_line(self, "Press Train (Ctrl+Enter) to run the selected runs; each epoch adds a line "
                  "here and a point to the charts.");
-  show_newest_results(self);
+  show_newest_results(self, TRUE);
   simclr_studio_window_actions_update(self);
   return self;
 }

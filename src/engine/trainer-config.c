@@ -280,9 +280,11 @@ sc_train_config_from_json(JsonObject *o, ScTrainConfig *c, GError **error)
   }
   /* Written as a string: JSON numbers lose 64-bit integers in some readers. */
   const char *seed = read_string(&r, "seed", "0");
-  char *end = NULL;
-  c->seed = g_ascii_strtoull(seed, &end, 10);
-  if (r.bad == NULL && (*seed == '\0' || *end != '\0')) {
+  guint64 seed_value = 0;
+  /* Digits only: no sign, no spaces, no overflow. */
+  gboolean seed_ok = g_ascii_string_to_unsigned(seed, 10, 0, G_MAXUINT64, &seed_value, NULL);
+  c->seed = seed_value;
+  if (r.bad == NULL && (!seed_ok || !g_ascii_isdigit(*seed))) {
     r.bad = "seed";
     r.expected = "a whole number in a string, such as \"42\"";
   }
