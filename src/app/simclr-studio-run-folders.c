@@ -155,21 +155,31 @@ simclr_studio_run_folder_lock(const char *path, GError **error)
   return fd;
 }
 
+/* The names of ROOT's run folders, oldest first (none when ROOT cannot be
+ * read). */
+static GPtrArray *
+run_folder_names(const char *root)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name(dir)) != NULL)
+    if (is_run_folder_name(name))
+      g_ptr_array_add(names, g_strdup(name));
+  g_ptr_array_sort(names, compare_run_names);
+  return names;
+}
+
 char *
 simclr_studio_run_folder_find_resumable(const char *root)
 {
   g_return_val_if_fail(root != NULL, NULL);
-  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
-  if (dir == NULL)
-    return NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-  const char *name;
-  while ((name = g_dir_read_name(dir)) != NULL)
-    if (is_run_folder_name(name) && holds_checkpoint(root, name))
-      g_ptr_array_add(names, g_strdup(name));
-  g_ptr_array_sort(names, compare_run_names);
-  /* The newest one not being trained; a finished one offers nothing. */
+  g_autoptr(GPtrArray) names = run_folder_names(root);
+  /* The newest one with a checkpoint not being trained; a finished one
+   * offers nothing. */
   for (guint i = names->len; i-- > 0;) {
+    if (!holds_checkpoint(root, names->pdata[i]))
+      continue;
     g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
     if (simclr_studio_run_folder_is_locked(path))
       continue;
@@ -185,15 +195,7 @@ simclr_studio_run_folder_list_results(const char *root)
 {
   g_return_val_if_fail(root != NULL, NULL);
   GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
-  if (dir == NULL)
-    return found;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-  const char *name;
-  while ((name = g_dir_read_name(dir)) != NULL)
-    if (is_run_folder_name(name))
-      g_ptr_array_add(names, g_strdup(name));
-  g_ptr_array_sort(names, compare_run_names);
+  g_autoptr(GPtrArray) names = run_folder_names(root);
   for (guint i = names->len; i-- > 0;) {
     g_autofree char *history = g_build_filename(root, names->pdata[i], "history.json", NULL);
     g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
@@ -235,8 +237,9 @@ remove_logged(const char *root, const char *name)
  * failed or stopped before their first epoch ended: nothing to resume), then
  * the oldest ones until at most KEEP remain, the new folder CURRENT
  * included. The results of a finished training are never removed, nor
- * counted: only stopped and failed runs make way. A folder locked by a training (of another window or process,
- * perhaps before its first checkpoint) is neither removed nor counted. Only
+ * counted: only stopped and failed runs make way. A folder locked by a
+ * training (of another window or process, perhaps before its first
+ * checkpoint) is neither removed nor counted. Only
  * names that look like run folders are touched; failures are logged, not
  * fatal: a training must not fail because an old folder stayed. */
 static void
