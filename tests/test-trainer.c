@@ -929,7 +929,10 @@ write_history_with(const char *path, const char *member, JsonNode *value)
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   if (member != NULL) {
     JsonObject *config = json_object_get_object_member(json_node_get_object(root), "config");
-    json_object_set_member(config, member, value);
+    if (value != NULL)
+      json_object_set_member(config, member, value);
+    else
+      json_object_remove_member(config, member);
   }
   g_autoptr(JsonGenerator) gen = json_generator_new();
   json_generator_set_root(gen, root);
@@ -954,6 +957,11 @@ test_history_json_types(void)
   g_assert_true(sc_trainer_read_history_json(path, &c, history, &error));
   g_assert_no_error(error);
   g_assert_cmpstr(c.data_path, ==, "/data/fashion");
+  /* A seed typed as a number is taken as well. */
+  write_history_with(path, "seed", json_node_init_int(json_node_alloc(), 5));
+  g_assert_true(sc_trainer_read_history_json(path, &c, history, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(c.seed, ==, 5);
 
   struct {
     const char *member;
@@ -961,7 +969,7 @@ test_history_json_types(void)
     const char *said;
   } cases[] = {
     { "data", json_node_init_int(json_node_alloc(), 5), "\"data\" must be a string" },
-    { "seed", json_node_init_int(json_node_alloc(), 5), "\"seed\" must be a string" },
+    { "seed", json_node_init_int(json_node_alloc(), -5), "\"seed\" must be a whole" },
     { "seed", json_node_init_string(json_node_alloc(), "4x"), "\"seed\" must be a whole" },
     { "seed", json_node_init_string(json_node_alloc(), "-1"), "\"seed\" must be a whole" },
     { "seed", json_node_init_string(json_node_alloc(), " 42"), "\"seed\" must be a whole" },
@@ -972,6 +980,9 @@ test_history_json_types(void)
       "\"epochs\" must be a whole number from 0 to 2147483647" },
     { "lr", json_node_init_string(json_node_alloc(), "fast"), "\"lr\" must be a number" },
     { "knn", json_node_init_int(json_node_alloc(), 1), "\"knn\" must be true or false" },
+    { "runs", json_node_init_string(json_node_alloc(), "baseline"),
+      "\"runs\" must be a list of run names" },
+    { "lr", NULL, "\"lr\" is missing" },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     write_history_with(path, cases[i].member, cases[i].value);
@@ -982,6 +993,19 @@ test_history_json_types(void)
     g_assert_true(g_str_has_prefix(error->message, path));
     g_assert_nonnull(strstr(error->message, cases[i].said));
   }
+  /* Nested a hundred thousand levels deep: refused before json-glib's
+   * parser, which recurses per level, could overflow the stack. */
+  GString *deep = g_string_new(NULL);
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c(deep, '[');
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c(deep, ']');
+  g_assert_true(g_file_set_contents(path, deep->str, (gssize)deep->len, NULL));
+  g_string_free(deep, TRUE);
+  g_clear_error(&error);
+  g_assert_false(sc_trainer_read_history_json(path, &c, history, &error));
+  g_assert_true(g_str_has_prefix(error->message, path));
+  g_assert_nonnull(strstr(error->message, "nested more than 64 levels deep"));
   sc_train_config_clear(&c);
   for (int r = 0; r < SC_N_RUNS; r++)
     g_array_unref(history[r]);

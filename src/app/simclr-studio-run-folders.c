@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "sc-json.h"
+
 /* "20261204-073000" (15 characters), optionally followed by "-N". */
 static gboolean
 is_run_folder_name(const char *name)
@@ -107,35 +109,42 @@ holds_checkpoint(const char *root, const char *name)
   return g_file_test(path, G_FILE_TEST_IS_REGULAR);
 }
 
-/* Whether the folder holds the results of a finished training: its
- * history.json says every run it trained is complete. */
-static gboolean
-holds_finished_results(const char *root, const char *name)
+typedef enum {
+  RESULTS_NONE,     /* no history.json, or one of a training not finished */
+  RESULTS_FINISHED, /* history.json says every run it trained is complete */
+  RESULTS_UNKNOWN,  /* a history.json that cannot be read now */
+} ResultsState;
+
+static ResultsState
+results_state(const char *root, const char *name)
 {
   g_autofree char *path = g_build_filename(root, name, "history.json", NULL);
+  g_autofree char *text = NULL;
+  gsize length = 0;
   if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
-    return FALSE;
+    return RESULTS_NONE;
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) error = NULL;
-  if (!json_parser_load_from_file(parser, path, &error)) {
-    /* Unreadable now is not proof of an unfinished training: keep it. */
-    g_debug("%s: %s; kept", path, error->message);
-    return TRUE;
+  if (!g_file_get_contents(path, &text, &length, &error)
+      || !sc_json_load_bounded(parser, text, (gssize)length, &error)) {
+    g_debug("%s: %s", path, error->message);
+    return RESULTS_UNKNOWN;
   }
   JsonNode *root_node = json_parser_get_root(parser);
-  JsonObject *top = JSON_NODE_HOLDS_OBJECT(root_node) ? json_node_get_object(root_node) : NULL;
-  JsonObject *progress = top != NULL && json_object_has_member(top, "progress")
-                           ? json_object_get_object_member(top, "progress")
-                           : NULL;
-  if (progress == NULL)
-    return TRUE;
-  g_autoptr(GList) runs = json_object_get_values(progress);
+  JsonObject *top = root_node != NULL && JSON_NODE_HOLDS_OBJECT(root_node)
+                      ? json_node_get_object(root_node) : NULL;
+  JsonNode *progress_node = top != NULL ? json_object_get_member(top, "progress") : NULL;
+  if (progress_node == NULL || !JSON_NODE_HOLDS_OBJECT(progress_node))
+    return RESULTS_UNKNOWN;
+  g_autoptr(GList) runs = json_object_get_values(json_node_get_object(progress_node));
   for (GList *l = runs; l != NULL; l = l->next) {
     JsonObject *run = JSON_NODE_HOLDS_OBJECT(l->data) ? json_node_get_object(l->data) : NULL;
-    if (run == NULL || !json_object_get_boolean_member_with_default(run, "complete", FALSE))
-      return FALSE;
+    if (run == NULL)
+      return RESULTS_UNKNOWN;
+    if (!json_object_get_boolean_member_with_default(run, "complete", FALSE))
+      return RESULTS_NONE;
   }
-  return runs != NULL;
+  return runs != NULL ? RESULTS_FINISHED : RESULTS_UNKNOWN;
 }
 
 int
@@ -183,7 +192,8 @@ simclr_studio_run_folder_find_resumable(const char *root)
     g_autofree char *path = g_build_filename(root, names->pdata[i], NULL);
     if (simclr_studio_run_folder_is_locked(path))
       continue;
-    if (holds_finished_results(root, names->pdata[i]))
+    /* One whose history cannot be read is offered: its checkpoint decides. */
+    if (results_state(root, names->pdata[i]) == RESULTS_FINISHED)
       return NULL;
     return g_steal_pointer(&path);
   }
@@ -256,8 +266,9 @@ prune_run_folders(const char *root, const char *current, guint keep)
       continue;
     /* The new folder is never a candidate: within one second it may reuse
      * the name of a folder just removed and so sort as the oldest. */
+    /* Unreadable results are not proof of an unfinished training: kept. */
     if (strcmp(name, current) == 0 || simclr_studio_run_folder_is_locked(path)
-        || holds_finished_results(root, name))
+        || results_state(root, name) != RESULTS_NONE)
       continue;
     if (!holds_checkpoint(root, name))
       remove_logged(root, name);

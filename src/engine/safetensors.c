@@ -6,6 +6,7 @@
 
 #include "sc-error.h"
 #include "sc-file.h"
+#include "sc-json.h"
 
 #define DIGEST_KEY "sha256"
 #define DIGEST_HEX_LEN 64
@@ -206,8 +207,8 @@ sc_safetensors_read(const char *path, GError **error)
     return NULL;
   }
   st->parser = json_parser_new();
-  if (!json_parser_load_from_data(st->parser, (const char *)bytes + 8, (gssize)header_len,
-                                  &local)) {
+  if (!sc_json_load_bounded(st->parser, (const char *)bytes + 8, (gssize)header_len,
+                            &local)) {
     corrupt(error, path, "its JSON header does not parse: %s", local->message);
     g_error_free(local);
     return NULL;

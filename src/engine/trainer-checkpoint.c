@@ -8,6 +8,7 @@
  * counter-based generator needs no more to continue) and "data" (JSON: what
  * identifies the data set, checked on resume). safetensors.c adds a
  * SHA-256 of the file, so a changed byte or a cut is refused. */
+#include "sc-json.h"
 #include "trainer-private.h"
 
 #include <math.h>
@@ -247,7 +248,7 @@ metadata_object(const ScSafetensors *st, const char *path, const char *key,
     return NULL;
   }
   GError *local = NULL;
-  if (!json_parser_load_from_data(parser, text, -1, &local)) {
+  if (!sc_json_load_bounded(parser, text, -1, &local)) {
     bad_checkpoint(error, path, "its \"%s\" metadata is not JSON: %s", key, local->message);
     g_error_free(local);
     return NULL;

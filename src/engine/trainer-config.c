@@ -165,14 +165,13 @@ sc_train_config_to_json(const ScTrainConfig *c, JsonBuilder *b)
   json_builder_end_object(b);
 }
 
-/* Typed reads of a configuration object: a member of the wrong type (a
- * hand-edited file) is noted, its default used, and the first such member
- * named in the error. A missing member takes its default silently; the
- * validation then says what is wrong with it. */
+/* Typed reads of a configuration object as to_json writes it: a member
+ * that is missing or of the wrong type (a hand-edited file) is noted, its
+ * default used, and the first such member named in the error. */
 typedef struct {
   JsonObject *o;
-  const char *bad;      /* first member of the wrong type */
-  const char *expected; /* what it should have been */
+  const char *bad;      /* first member missing or of the wrong type */
+  const char *expected; /* what it should have been; NULL: it is missing */
 } ConfigReader;
 
 static JsonNode *
@@ -185,9 +184,9 @@ member_value(ConfigReader *r, const char *name)
 static void
 note_bad(ConfigReader *r, const char *name, const char *expected)
 {
-  if (r->bad == NULL && json_object_has_member(r->o, name)) {
+  if (r->bad == NULL) {
     r->bad = name;
-    r->expected = expected;
+    r->expected = json_object_has_member(r->o, name) ? expected : NULL;
   }
 }
 
@@ -267,26 +266,39 @@ sc_train_config_from_json(JsonObject *o, ScTrainConfig *c, GError **error)
   c->knn = read_boolean(&r, "knn");
   for (int run = 0; run < SC_N_RUNS; run++)
     c->runs[run] = FALSE;
-  /* Missing or not an array: no run, refused below as --runs. */
+  /* A list of run names, each one known. */
   JsonNode *runs_node = json_object_get_member(o, "runs");
   JsonArray *runs = runs_node != NULL && JSON_NODE_HOLDS_ARRAY(runs_node)
                       ? json_node_get_array(runs_node) : NULL;
+  if (runs == NULL)
+    note_bad(&r, "runs", "a list of run names (baseline, pretrain, finetune)");
   for (guint i = 0; runs != NULL && i < json_array_get_length(runs); i++) {
     JsonNode *name = json_array_get_element(runs, i);
     ScRunKind run;
     if (JSON_NODE_HOLDS_VALUE(name) && json_node_get_value_type(name) == G_TYPE_STRING
         && sc_run_parse(json_node_get_string(name), &run))
       c->runs[run] = TRUE;
+    else
+      note_bad(&r, "runs", "a list of run names (baseline, pretrain, finetune)");
   }
-  /* Written as a string: JSON numbers lose 64-bit integers in some readers. */
-  const char *seed = read_string(&r, "seed", "0");
-  guint64 seed_value = 0;
-  /* Digits only: no sign, no spaces, no overflow. */
-  gboolean seed_ok = g_ascii_string_to_unsigned(seed, 10, 0, G_MAXUINT64, &seed_value, NULL);
-  c->seed = seed_value;
-  if (r.bad == NULL && (!seed_ok || !g_ascii_isdigit(*seed))) {
-    r.bad = "seed";
-    r.expected = "a whole number in a string, such as \"42\"";
+  /* Written as a string (JSON numbers lose 64-bit integers in some
+   * readers); a whole number typed by hand is taken too. Digits only: no
+   * sign, no spaces, no overflow. */
+  JsonNode *seed = member_value(&r, "seed");
+  gboolean seed_ok = FALSE;
+  if (seed != NULL && json_node_get_value_type(seed) == G_TYPE_INT64) {
+    seed_ok = json_node_get_int(seed) >= 0;
+    c->seed = seed_ok ? (guint64)json_node_get_int(seed) : 0;
+  } else if (seed != NULL && json_node_get_value_type(seed) == G_TYPE_STRING) {
+    const char *digits = json_node_get_string(seed);
+    seed_ok = g_ascii_isdigit(*digits)
+              && g_ascii_string_to_unsigned(digits, 10, 0, G_MAXUINT64, &c->seed, NULL);
+  }
+  if (!seed_ok)
+    note_bad(&r, "seed", "a whole number from 0, such as \"42\"");
+  if (r.bad != NULL && r.expected == NULL) {
+    g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT, "\"%s\" is missing", r.bad);
+    return FALSE;
   }
   if (r.bad != NULL) {
     g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT, "\"%s\" must be %s", r.bad,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "sc-file.h"
+#include "sc-json.h"
 
 #define ALL { TRUE, TRUE, TRUE }
 #define SUPERVISED { TRUE, FALSE, TRUE }
@@ -222,7 +223,10 @@ sc_trainer_read_history_json(const char *path, ScTrainConfig *config,
   sc_train_config_init_default(config);
   g_autoptr(JsonParser) parser = json_parser_new();
   g_autoptr(GError) local = NULL;
-  if (!json_parser_load_from_file(parser, path, &local)) {
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  if (!g_file_get_contents(path, &text, &length, &local)
+      || !sc_json_load_bounded(parser, text, (gssize)length, &local)) {
     /* A parse error names the file, line and column already. */
     gboolean named = g_str_has_prefix(local->message, path);
     g_set_error(error, SC_TRAINER_ERROR,
