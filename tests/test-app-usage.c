@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "simclr-studio-application.h"
 #include "simclr-studio-run-folders.h"
@@ -665,6 +666,38 @@ test_results_of_other_data(ScAppFixture *f, gconstpointer data)
   g_assert_cmpstr(gtk_stack_get_visible_child_name(w->view_stack), ==, "preview");
 }
 
+/* Unreadable newest results over readable older ones of the same data:
+ * the older are shown and the log says why the newest are not. */
+static void
+test_newest_results_broken(ScAppFixture *f, gconstpointer data)
+{
+  g_autofree char *tiny = g_build_filename(f->data_home, "tiny", NULL);
+  use_tiny_data(f, tiny);
+  const int done[SC_N_RUNS] = { 2, 2, 2 };
+  g_autofree char *older = g_build_filename(f->runs_root, "20200101-000000", NULL);
+  g_autofree char *newer = g_build_filename(f->runs_root, "20200102-000000", NULL);
+  put_results(older, tiny, 2, done);
+  fx_write_text(newer, "history.json", "{\"config\": ");
+  SimclrStudioWindow *w = sc_app_fixture_open_window(f);
+  g_assert_cmpstr(w->checkpoint_dir, ==, older);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
+  g_autofree char *log = sc_app_test_log_text(w);
+  g_autofree char *newer_json = g_build_filename(newer, "history.json", NULL);
+  g_assert_nonnull(strstr(log, "The newest results could not be read: "));
+  g_assert_nonnull(strstr(log, newer_json));
+
+  /* The same data through a symbolic link: the same data set, its results
+   * stay. */
+  g_autofree char *link = g_build_filename(f->data_home, "tiny-link", NULL);
+  g_assert_cmpint(symlink(tiny, link), ==, 0);
+  g_settings_set_string(f->settings, SC_KEY_DATA_FOLDER, link);
+  g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
+  g_assert_cmpstr(w->checkpoint_dir, ==, older);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 2);
+}
+
 /* A history.json that cannot be read: an error toast naming the file and
  * what is wrong, and the window goes on as before. */
 static void
@@ -850,6 +883,7 @@ main(int argc, char *argv[])
   sc_app_fixture_add("/App/Usage/results-after-restart", NULL, test_results_after_restart);
   sc_app_fixture_add("/App/Usage/results-of-other-data", NULL, test_results_of_other_data);
   sc_app_fixture_add("/App/Usage/broken-results", NULL, test_broken_results);
+  sc_app_fixture_add("/App/Usage/newest-results-broken", NULL, test_newest_results_broken);
   /* The application's own runs root: an empty one, not the user's. */
   g_autofree char *data_home = sc_test_mkdtemp();
   g_setenv("XDG_DATA_HOME", data_home, TRUE);

@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "data/batcher.h"
@@ -440,12 +441,20 @@ static void show_newest_results(SimclrStudioWindow *self, gboolean show_page);
 
 /* A data folder as compared: "" or NULL (how the settings and history files
  * store the default data set) is the default's folder; absolute, with no
- * "." or "..", no doubled or trailing "/". */
+ * "." or "..", no doubled or trailing "/", and symbolic links resolved when
+ * it exists. */
 static char *
 data_folder_key(const char *path)
 {
-  return g_canonicalize_filename(path != NULL && *path != '\0' ? path : SC_DEFAULT_DATA_DIR,
-                                 NULL);
+  g_autofree char *canonical =
+    g_canonicalize_filename(path != NULL && *path != '\0' ? path : SC_DEFAULT_DATA_DIR, NULL);
+  /* A data set reached through a symbolic link is the same data set. */
+  char *resolved = realpath(canonical, NULL);
+  if (resolved == NULL)
+    return g_steal_pointer(&canonical);
+  g_autofree char *key = g_strdup(resolved);
+  free(resolved);
+  return g_steal_pointer(&key);
 }
 
 static char *
@@ -834,21 +843,26 @@ show_newest_results(SimclrStudioWindow *self, gboolean show_page)
   /* The newest results of the data set selected, maybe under newer ones of
    * other data. */
   g_autoptr(GPtrArray) folders = simclr_studio_run_folder_list_results(self->runs_root);
-  g_autoptr(GError) error = NULL;
-  const char *failed = NULL;
+  g_autoptr(GError) newest_error = NULL; /* why the newest folder cannot be shown */
   for (guint i = 0; i < folders->len; i++) {
     g_autoptr(GError) local = NULL;
     if (load_results(self, folders->pdata[i], TRUE, show_page, &local)) {
       self->startup_results = TRUE;
       g_clear_pointer(&self->results_scan, g_free);
+      /* Older results stand in for unreadable newer ones: say so. */
+      if (newest_error != NULL)
+        log_printf(self, "The newest results could not be read: %s", newest_error->message);
       return;
     }
-    /* When none can be shown, the newest one's failure says why, once. */
-    if (local != NULL && i == 0 && g_strcmp0(folders->pdata[i], self->results_error) != 0) {
-      failed = folders->pdata[i];
-      error = g_steal_pointer(&local);
-    }
+    if (local != NULL && i == 0)
+      newest_error = g_steal_pointer(&local);
   }
+  /* When none can be shown, the newest one's failure says why, once. */
+  const char *failed = folders->len > 0 ? folders->pdata[0] : NULL;
+  g_autoptr(GError) error = newest_error != NULL
+                                && g_strcmp0(failed, self->results_error) != 0
+                              ? g_steal_pointer(&newest_error)
+                              : NULL;
   if (replaced) {
     /* The log described the results just taken away. */
     rebuild_charts(self);
