@@ -629,7 +629,7 @@ test_results_of_other_data(ScAppFixture *f, gconstpointer data)
 
   /* Asked for, the others are shown, and their data set opens. */
   fx_idx_folder(other, 60, 20, 28, 28, FALSE);
-  g_assert_true(simclr_studio_window_show_results(w, newer));
+  g_assert_true(simclr_studio_window_show_results(w, newer, NULL));
   g_assert_true(sc_app_test_wait(sc_app_test_not_loading, w, 60));
   g_free(folder);
   folder = g_settings_get_string(f->settings, SC_KEY_DATA_FOLDER);
@@ -646,7 +646,7 @@ test_results_of_other_data(ScAppFixture *f, gconstpointer data)
   /* A folder without results: its error, and no curves of another. */
   g_autofree char *empty = g_build_filename(f->data_home, "no-results", NULL);
   g_assert_cmpint(g_mkdir(empty, 0755), ==, 0);
-  g_assert_false(simclr_studio_window_show_results(w, empty));
+  g_assert_false(simclr_studio_window_show_results(w, empty, NULL));
   for (int r = 0; r < SC_N_RUNS; r++)
     g_assert_cmpuint(sc_app_test_n_points(w->accuracy_chart, r), ==, 0);
   g_assert_null(w->checkpoint_dir);
@@ -739,7 +739,7 @@ test_broken_results(ScAppFixture *f, gconstpointer data)
   g_assert_nonnull(one);
   one[strlen("\"epoch\":")] = '3';
   g_assert_true(g_file_set_contents(bad_json, text, -1, NULL));
-  g_assert_false(simclr_studio_window_show_results(w, bad));
+  g_assert_false(simclr_studio_window_show_results(w, bad, NULL));
   g_assert_cmpstr(adw_toast_get_title(w->last_error_toast), ==, "Could not show the results");
   message = g_object_get_data(G_OBJECT(w->last_error_toast), "sc-error-message");
   g_test_message("%s", message);
@@ -747,7 +747,7 @@ test_broken_results(ScAppFixture *f, gconstpointer data)
   g_assert_nonnull(strstr(message, "baseline: entry 1 has epoch 3, expected 1"));
   /* A configuration without its fields: the first one read, named. */
   fx_write_text(bad, "history.json", "{\"config\": {}, \"history\": {}}");
-  g_assert_false(simclr_studio_window_show_results(w, bad));
+  g_assert_false(simclr_studio_window_show_results(w, bad, NULL));
   message = g_object_get_data(G_OBJECT(w->last_error_toast), "sc-error-message");
   g_test_message("%s", message);
   g_assert_true(g_str_has_prefix(message, bad_json));

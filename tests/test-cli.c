@@ -89,6 +89,7 @@ test_bad_flags(void)
     { { "--threads", "100000" }, "--threads" },
     { { "--epochs", "-3" }, "--epochs" },
     { { "--epochs", "many" }, "--epochs" },
+    { { "--epochs", "100001" }, "--epochs" },
     { { "--data", missing }, "--data" },
     { { "--strong", "0.25,0.6" }, "--strong" },
     { { "--strong", "0.25,bright,0.2" }, "--strong" },

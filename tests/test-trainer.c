@@ -993,6 +993,30 @@ test_history_json_types(void)
     g_assert_true(g_str_has_prefix(error->message, path));
     g_assert_nonnull(strstr(error->message, cases[i].said));
   }
+  /* Histories that cannot be of this configuration: an accuracy in percent,
+   * more epochs than configured (2 here). */
+  const char *const histories[][2] = {
+    { "{\"baseline\": [{\"epoch\": 1, \"val_acc\": 55.0}]}",
+      "\"val_acc\" is 55, expected a fraction from 0 to 1" },
+    { "{\"baseline\": [{\"epoch\": 1}, {\"epoch\": 2}, {\"epoch\": 3}]}",
+      "the history of baseline has 3 epochs, more than the 2 of \"config\"" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(histories); i++) {
+    write_history_with(path, "epochs", json_node_init_int(json_node_alloc(), 2));
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    char *at = strstr(text, "\"history\":{}");
+    g_assert_nonnull(at);
+    *at = '\0';
+    g_autofree char *edited = g_strdup_printf("%s\"history\":%s%s", text, histories[i][0],
+                                              at + strlen("\"history\":{}"));
+    g_assert_true(g_file_set_contents(path, edited, -1, NULL));
+    g_clear_error(&error);
+    g_assert_false(sc_trainer_read_history_json(path, &c, history, &error));
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, histories[i][1]));
+  }
+
   /* Nested a hundred thousand levels deep: refused before json-glib's
    * parser, which recurses per level, could overflow the stack. */
   GString *deep = g_string_new(NULL);

@@ -382,10 +382,11 @@ simclr_studio_application_open(GApplication *app, GFile **files, int n_files,
   else if (!results)
     g_settings_set_string(self->settings, SC_KEY_DATA_FOLDER, path);
   simclr_studio_application_activate(app);
-  /* The window says itself why results cannot be shown. */
+  /* The window says itself why results cannot be shown; so does stderr. */
+  g_autoptr(GError) error = NULL;
   if (problem == NULL && results && self->window != NULL
-      && !simclr_studio_window_show_results(self->window, path))
-    g_printerr("simclr-studio: could not show the results in %s (see the window)\n", path);
+      && !simclr_studio_window_show_results(self->window, path, &error))
+    g_printerr("simclr-studio: could not show the results in %s: %s\n", path, error->message);
   /* Said in the window too: started from a launcher, nobody reads stderr. */
   if (problem != NULL) {
     g_printerr("simclr-studio: %s\n", problem);

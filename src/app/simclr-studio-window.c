@@ -146,13 +146,19 @@ log_printf(SimclrStudioWindow *self, const char *format, ...)
 
 /* ---- Charts ---- */
 
+/* Series r is run r's curve in every chart; runs the training shown does
+ * not have get no legend entry (before any training, all have one). */
 static void
-add_run_series(ScChart *chart)
+add_run_series(SimclrStudioWindow *self, ScChart *chart)
 {
+  gboolean any = FALSE;
+  for (int r = 0; r < SC_N_RUNS; r++)
+    any = any || self->runs[r];
   for (int r = 0; r < SC_N_RUNS; r++) {
     double red, green, blue;
     sc_chart_palette(r, &red, &green, &blue);
-    sc_chart_add_series(chart, sc_results_series_name(r), red, green, blue);
+    sc_chart_add_series(chart, !any || self->runs[r] ? sc_results_series_name(r) : NULL, red,
+                        green, blue);
   }
 }
 
@@ -164,8 +170,8 @@ append_epoch(SimclrStudioWindow *self, ScChart *acc, ScChart *loss, ScRunKind ru
   sc_chart_append(loss, run, m->epoch, sc_epoch_metrics_val_loss(run, m));
 }
 
-/* Series r of each chart is run r's curve; the accuracy chart may add the
- * example's results as dashed lines after them. */
+/* Series r of each chart is run r's curve (see add_run_series); the
+ * accuracy chart may add the example's results as dashed lines after them. */
 static void
 rebuild_charts(SimclrStudioWindow *self)
 {
@@ -176,8 +182,8 @@ rebuild_charts(SimclrStudioWindow *self)
   sc_chart_set_y_from_zero(loss, TRUE);
   sc_chart_set_x_extent(acc, self->epochs);
   sc_chart_set_x_extent(loss, self->epochs);
-  add_run_series(acc);
-  add_run_series(loss);
+  add_run_series(self, acc);
+  add_run_series(self, loss);
 
   if (gtk_check_button_get_active(self->reference_check)) {
     for (int r = 0; r < SC_N_RUNS; r++) {
@@ -716,10 +722,14 @@ log_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *c
   g_autofree char *subset = config->subset > 0
                               ? g_strdup_printf("at most %zu images per split", config->subset)
                               : g_strdup("all images");
-  log_printf(self, "Trained with: %d labeled images per class, %s unlabeled, %s, "
+  g_autoptr(GString) runs = g_string_new(NULL);
+  for (int r = 0; r < SC_N_RUNS; r++)
+    if (config->runs[r])
+      g_string_append_printf(runs, "%s%s", runs->len > 0 ? ", " : "", sc_run_name(r));
+  log_printf(self, "Trained with: runs %s; %d labeled images per class, %s unlabeled, %s, "
              "input %d px, width %d, batch %d, %d epochs, temperature %g, learning rates %g "
              "and %g (contrastive), seed %" G_GUINT64_FORMAT ".",
-             config->labeled_per_class, cap, subset,
+             runs->str, config->labeled_per_class, cap, subset,
              config->input_size, config->width, config->batch_size, config->epochs,
              (double)config->temperature, (double)config->learning_rate,
              (double)config->contrastive_learning_rate, config->seed);
@@ -876,7 +886,8 @@ show_newest_results(SimclrStudioWindow *self, gboolean show_page)
 }
 
 gboolean
-simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder)
+simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder,
+                                  GError **out_error)
 {
   g_return_val_if_fail(SIMCLR_STUDIO_IS_WINDOW(self), FALSE);
   g_return_val_if_fail(folder != NULL, FALSE);
@@ -896,7 +907,10 @@ simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder)
     log_printf(self, "Could not show the results of %s: %s", folder, error->message);
     simclr_studio_window_show_error(self, "Could not show the results", error->message);
   }
-  return error == NULL;
+  gboolean shown = error == NULL;
+  if (error != NULL)
+    g_propagate_error(out_error, g_steal_pointer(&error));
+  return shown;
 }
 
 /* ---- Wiring ---- */

@@ -27,8 +27,10 @@ void simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *ro
 /* Shows the curves of a results folder (one holding history.json, as a
  * training of the app or simclr-train --out writes) and opens the data set
  * they were trained on. A file that cannot be read, or a training running,
- * is said in an error toast; returns whether the curves are shown. */
-gboolean simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder);
+ * is said in an error toast and the log, and in error; returns whether the
+ * curves are shown. */
+gboolean simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder,
+                                           GError **error);
 /* Starts a training with the current settings; the error says why not. */
 gboolean simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error);
 /* Goes on with the newest stopped training of the runs root (Continue):

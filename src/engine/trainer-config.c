@@ -71,8 +71,8 @@ invalid(GError **error, const char *flag, const char *fmt, ...)
 gboolean
 sc_train_config_validate(const ScTrainConfig *c, GError **error)
 {
-  if (c->epochs < 1)
-    return invalid(error, "--epochs", "must be at least 1, got %d", c->epochs);
+  if (c->epochs < 1 || c->epochs > SC_MAX_EPOCHS)
+    return invalid(error, "--epochs", "must be from 1 to %d, got %d", SC_MAX_EPOCHS, c->epochs);
   if (c->batch_size < 2)
     return invalid(error, "--batch-size", "must be at least 2 (the contrastive loss "
                    "compares images within a batch), got %d", c->batch_size);

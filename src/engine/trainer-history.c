@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "sc-file.h"
 #include "sc-json.h"
@@ -173,7 +174,16 @@ epoch_from_json(JsonNode *node, ScRunKind r, guint i, ScEpochMetrics *m, GError 
                   i + 1, sc_metric_fields[f].name);
       return FALSE;
     }
-    *sc_metric_slot(m, &sc_metric_fields[f]) = json_node_get_double(v);
+    double value = json_node_get_double(v);
+    /* Accuracies are fractions; a percentage would draw a 6000% axis. */
+    if (g_str_has_suffix(sc_metric_fields[f].name, "acc") && !(value >= 0.0 && value <= 1.0)
+        && !isnan(value)) {
+      g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
+                  "History of %s: entry %u: \"%s\" is %g, expected a fraction from 0 to 1",
+                  sc_run_name(r), i + 1, sc_metric_fields[f].name, value);
+      return FALSE;
+    }
+    *sc_metric_slot(m, &sc_metric_fields[f]) = value;
   }
   return TRUE;
 }
@@ -227,11 +237,13 @@ sc_trainer_read_history_json(const char *path, ScTrainConfig *config,
   gsize length = 0;
   if (!g_file_get_contents(path, &text, &length, &local)
       || !sc_json_load_bounded(parser, text, (gssize)length, &local)) {
-    /* A parse error names the file, line and column already. */
-    gboolean named = g_str_has_prefix(local->message, path);
+    /* json-glib names text given as data "<data>": put the file there, so
+     * that the message reads FILE:LINE:COLUMN: what is wrong. */
+    const char *message = local->message;
+    gboolean at_position = g_str_has_prefix(message, "<data>:");
     g_set_error(error, SC_TRAINER_ERROR,
-                local->domain == G_FILE_ERROR ? SC_ERROR_IO : SC_ERROR_FORMAT,
-                "%s%s%s", named ? "" : path, named ? "" : ": ", local->message);
+                local->domain == G_FILE_ERROR ? SC_ERROR_IO : SC_ERROR_FORMAT, "%s%s%s", path,
+                at_position ? ":" : ": ", at_position ? message + strlen("<data>:") : message);
     return FALSE;
   }
   JsonNode *root = json_parser_get_root(parser);
@@ -255,6 +267,14 @@ sc_trainer_read_history_json(const char *path, ScTrainConfig *config,
   if (!sc_trainer_history_from_json(runs, history, &local)) {
     g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT, "%s: %s", path, local->message);
     return FALSE;
+  }
+  for (int r = 0; r < SC_N_RUNS; r++) {
+    if ((gint64)history[r]->len > config->epochs) {
+      g_set_error(error, SC_TRAINER_ERROR, SC_ERROR_FORMAT,
+                  "%s: the history of %s has %u epochs, more than the %d of \"config\"", path,
+                  sc_run_name(r), history[r]->len, config->epochs);
+      return FALSE;
+    }
   }
   return TRUE;
 }

@@ -55,6 +55,9 @@ typedef struct {
 #define SC_MAX_INPUT_SIZE 512     /* pixels per side */
 #define SC_MIN_TEMPERATURE 1e-4   /* NT-Xent's logits overflow float below */
 #define SC_MAX_THREADS 256
+/* More epochs than anyone trains: a bound that keeps epoch arithmetic in
+ * range. */
+#define SC_MAX_EPOCHS 100000
 
 /* The reference's values, adapted to the default data (see README). */
 void sc_train_config_init_default(ScTrainConfig *config);
