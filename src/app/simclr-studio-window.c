@@ -702,11 +702,16 @@ reset_training_page(SimclrStudioWindow *self)
   return TRUE;
 }
 
-/* The log's account of results read from FOLDER: finished, or where the
- * training stopped, then each epoch and each run's best. */
+/* The log's account of results read from FOLDER: each epoch, then whether
+ * the training finished or where it stopped, its settings and each run's
+ * best. */
 static void
 log_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *config)
 {
+  /* The epochs first, the summary last: the log shows its end. */
+  for (int r = 0; r < SC_N_RUNS; r++)
+    for (guint i = 0; i < self->history[r]->len; i++)
+      log_epoch(self, r, self->epochs, &g_array_index(self->history[r], ScEpochMetrics, i));
   ScRunKind run;
   int epoch;
   if (next_epoch(self, &run, &epoch))
@@ -733,9 +738,6 @@ log_results(SimclrStudioWindow *self, const char *folder, const ScTrainConfig *c
              config->input_size, config->width, config->batch_size, config->epochs,
              (double)config->temperature, (double)config->learning_rate,
              (double)config->contrastive_learning_rate, config->seed);
-  for (int r = 0; r < SC_N_RUNS; r++)
-    for (guint i = 0; i < self->history[r]->len; i++)
-      log_epoch(self, r, self->epochs, &g_array_index(self->history[r], ScEpochMetrics, i));
   for (int r = 0; r < SC_N_RUNS; r++)
     if (self->history[r]->len > 0)
       log_printf(self, "%s: best validation accuracy %.2f%%", run_titles[r],
@@ -779,8 +781,19 @@ show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainCon
   gtk_label_set_text(self->status_label, "");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), folder);
   /* The log, like the curves, is of these results only. */
-  gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+  GtkTextBuffer *log = gtk_text_view_get_buffer(self->log_view);
+  gtk_text_buffer_set_text(log, "", 0);
   log_results(self, folder, config);
+  /* Many lines at once: the view measures them later, so it scrolls to
+   * the summary at the end once it has (a mark, not a position). */
+  GtkTextIter end;
+  gtk_text_buffer_get_end_iter(log, &end);
+  GtkTextMark *summary = gtk_text_buffer_get_mark(log, "summary");
+  if (summary == NULL)
+    summary = gtk_text_buffer_create_mark(log, "summary", &end, FALSE);
+  gtk_text_buffer_move_mark(log, summary, &end);
+  gtk_text_view_scroll_to_mark(self->log_view, summary, 0.0, TRUE, 0.0, 1.0);
+  self->log_follows = TRUE;
 
   g_autofree char *selected = selected_data_key(self);
   if (!g_str_equal(selected, data)) {
