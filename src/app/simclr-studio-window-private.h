@@ -56,6 +56,7 @@ struct _SimclrStudioWindow {
   gboolean curves_read;  /* the curves were read from checkpoint_dir's history.json */
   char *results_scan;    /* runs root and data key of a look that found nothing */
   char *results_error;   /* the results folder whose failure was last said */
+  guint log_end_idle;    /* scrolls the log to its end after many lines */
   int run_lock_fd;       /* holds checkpoint_dir's lock while training; -1 */
   char *runs_root;       /* where each training gets a run folder */
   guint runs_kept;       /* run folders kept in runs_root; 0: all */

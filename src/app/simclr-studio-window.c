@@ -132,6 +132,18 @@ log_scroll_cb(SimclrStudioWindow *self, double dx, double dy)
   return GDK_EVENT_PROPAGATE;
 }
 
+static gboolean
+log_to_end(gpointer data)
+{
+  SimclrStudioWindow *self = data;
+  self->log_end_idle = 0;
+  GtkAdjustment *adj = gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(self->log_view));
+  if (self->log_follows && adj != NULL)
+    gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj)
+                                    - gtk_adjustment_get_page_size(adj));
+  return G_SOURCE_REMOVE;
+}
+
 static void log_printf(SimclrStudioWindow *self, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
@@ -784,16 +796,11 @@ show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainCon
   GtkTextBuffer *log = gtk_text_view_get_buffer(self->log_view);
   gtk_text_buffer_set_text(log, "", 0);
   log_results(self, folder, config);
-  /* Many lines at once: the view measures them later, so it scrolls to
-   * the summary at the end once it has (a mark, not a position). */
-  GtkTextIter end;
-  gtk_text_buffer_get_end_iter(log, &end);
-  GtkTextMark *summary = gtk_text_buffer_get_mark(log, "summary");
-  if (summary == NULL)
-    summary = gtk_text_buffer_create_mark(log, "summary", &end, FALSE);
-  gtk_text_buffer_move_mark(log, summary, &end);
-  gtk_text_view_scroll_to_mark(self->log_view, summary, 0.0, TRUE, 0.0, 1.0);
+  /* Many lines at once: the view measures them in idle time, at a higher
+   * priority than this, so the log shows its end (the summary) after. */
   self->log_follows = TRUE;
+  if (self->log_end_idle == 0)
+    self->log_end_idle = g_idle_add_full(G_PRIORITY_LOW, log_to_end, self, NULL);
 
   g_autofree char *selected = selected_data_key(self);
   if (!g_str_equal(selected, data)) {
@@ -1144,6 +1151,7 @@ static void
 simclr_studio_window_dispose(GObject *object)
 {
   SimclrStudioWindow *self = SIMCLR_STUDIO_WINDOW(object);
+  g_clear_handle_id(&self->log_end_idle, g_source_remove);
   if (self->runner != NULL) {
     g_signal_handlers_disconnect_by_data(self->runner, self);
     simclr_studio_runner_shutdown(self->runner);
