@@ -132,6 +132,12 @@ log_scroll_cb(SimclrStudioWindow *self, double dx, double dy)
   return GDK_EVENT_PROPAGATE;
 }
 
+static void
+log_clear(SimclrStudioWindow *self)
+{
+  gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+}
+
 static gboolean
 log_to_end(gpointer data)
 {
@@ -470,9 +476,9 @@ data_folder_key(const char *path)
   char *resolved = realpath(canonical, NULL);
   if (resolved == NULL)
     return g_steal_pointer(&canonical);
-  g_autofree char *key = g_strdup(resolved);
+  char *key = g_strdup(resolved); /* g_free-able */
   free(resolved);
-  return g_steal_pointer(&key);
+  return key;
 }
 
 static char *
@@ -487,9 +493,11 @@ simclr_studio_window_set_runs_root(SimclrStudioWindow *self, const char *root, g
 {
   g_return_if_fail(SIMCLR_STUDIO_IS_WINDOW(self));
   g_return_if_fail(root != NULL);
+  self->runs_kept = keep;
+  if (g_strcmp0(root, self->runs_root) == 0)
+    return; /* looked at already */
   g_free(self->runs_root);
   self->runs_root = g_strdup(root);
-  self->runs_kept = keep;
   refresh_resumable(self);
   show_newest_results(self, TRUE);
   simclr_studio_window_actions_update(self);
@@ -545,7 +553,7 @@ simclr_studio_window_start_training(SimclrStudioWindow *self, GError **error)
     rebuild_charts(self);
     gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
     gtk_progress_bar_set_text(self->progress_bar, "Opening the data and building the models…");
-    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+    log_clear(self);
     /* The run folder is named once a checkpoint is in it. */
     log_printf(self, "Training on %s with the %s backend",
                config.data_path ? config.data_path : SC_DEFAULT_DATA_DIR, config.backend);
@@ -643,7 +651,7 @@ simclr_studio_window_continue_training(SimclrStudioWindow *self, GError **error)
   rebuild_charts(self);
   gtk_progress_bar_set_fraction(self->progress_bar, 0.0);
   gtk_progress_bar_set_text(self->progress_bar, "Reading the checkpoint and its data…");
-  gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+  log_clear(self);
   log_printf(self, "Continuing the stopped training in %s", dir);
   lock_settings(self, TRUE);
   gtk_widget_set_sensitive(GTK_WIDGET(self->runs_dropdown), FALSE);
@@ -793,8 +801,7 @@ show_read_results(SimclrStudioWindow *self, const char *folder, const ScTrainCon
   gtk_label_set_text(self->status_label, "");
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->status_label), folder);
   /* The log, like the curves, is of these results only. */
-  GtkTextBuffer *log = gtk_text_view_get_buffer(self->log_view);
-  gtk_text_buffer_set_text(log, "", 0);
+  log_clear(self);
   log_results(self, folder, config);
   /* Many lines at once: the view measures them in idle time, at a higher
    * priority than this, so the log shows its end (the summary) after. */
@@ -845,9 +852,10 @@ load_results(SimclrStudioWindow *self, const char *folder, gboolean at_startup,
   return shown;
 }
 
-/* At startup and when the runs root changes: the newest results of the
- * runs root, so that the curves of the last training are there again.
- * Curves of a training in this window, or of results asked for, stay. */
+/* At startup, when the runs root changes and when another data set opens:
+ * the newest results of the runs root for the data set selected, so that
+ * the curves of its last training are there again. Curves of a training in
+ * this window, or of results asked for, stay. */
 static void
 show_newest_results(SimclrStudioWindow *self, gboolean show_page)
 {
@@ -896,7 +904,7 @@ show_newest_results(SimclrStudioWindow *self, gboolean show_page)
   if (replaced) {
     /* The log described the results just taken away. */
     rebuild_charts(self);
-    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+    log_clear(self);
   }
   if (error != NULL) {
     g_free(self->results_error);
@@ -921,7 +929,7 @@ simclr_studio_window_show_results(SimclrStudioWindow *self, const char *folder,
   else if (reset_training_page(self)) {
     /* The curves shown before are not these results: no mix-up. */
     rebuild_charts(self);
-    gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->log_view), "", 0);
+    log_clear(self);
   }
   if (error != NULL) {
     log_printf(self, "Could not show the results of %s: %s", folder, error->message);

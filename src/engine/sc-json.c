@@ -43,3 +43,10 @@ sc_json_load_bounded(JsonParser *parser, const char *text, gssize length, GError
   }
   return json_parser_load_from_data(parser, text, (gssize)n, error);
 }
+
+gboolean
+sc_json_holds_number(JsonNode *node)
+{
+  GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
+  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}

@@ -15,4 +15,8 @@ G_BEGIN_DECLS
 gboolean sc_json_load_bounded(JsonParser *parser, const char *text, gssize length,
                               GError **error);
 
+/* Whether NODE is a JSON number, whole or not (json-glib reads other
+ * values as 0). */
+gboolean sc_json_holds_number(JsonNode *node);
+
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "sc-json.h"
+
 void
 sc_train_config_init_default(ScTrainConfig *c)
 {
@@ -218,9 +220,8 @@ read_count(ConfigReader *r, const char *name, gint64 max)
 static double
 read_number(ConfigReader *r, const char *name, double fallback)
 {
-  JsonNode *v = member_value(r, name);
-  if (v != NULL && (json_node_get_value_type(v) == G_TYPE_DOUBLE
-                    || json_node_get_value_type(v) == G_TYPE_INT64))
+  JsonNode *v = json_object_get_member(r->o, name);
+  if (v != NULL && sc_json_holds_number(v))
     return json_node_get_double(v);
   note_bad(r, name, "a number");
   return fallback;

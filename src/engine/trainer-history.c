@@ -134,14 +134,6 @@ sc_trainer_history_to_json(const ScTrainer *trainer, JsonBuilder *b)
   json_builder_end_object(b);
 }
 
-/* Whether NODE is a JSON number (json-glib reads other values as 0). */
-static gboolean
-holds_number(JsonNode *node)
-{
-  GType type = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
-  return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
-}
-
 /* One epoch's entry of a run's history; the error names run, entry and field. */
 static gboolean
 epoch_from_json(JsonNode *node, ScRunKind r, guint i, ScEpochMetrics *m, GError **error)
@@ -157,18 +149,18 @@ epoch_from_json(JsonNode *node, ScRunKind r, guint i, ScEpochMetrics *m, GError 
   }
   /* Compared whole, so that 2^32 + 1 does not pass for 1. */
   gint64 number = json_node_get_int(epoch);
-  sc_epoch_metrics_init(m, number == (gint64)i + 1 ? (int)number : -1);
   if (number != (gint64)i + 1) {
     g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
                 "History of %s: entry %u has epoch %" G_GINT64_FORMAT ", expected %u",
                 sc_run_name(r), i + 1, number, i + 1);
     return FALSE;
   }
+  sc_epoch_metrics_init(m, (int)number);
   for (size_t f = 0; f < sc_n_metric_fields; f++) {
     JsonNode *v = json_object_get_member(o, sc_metric_fields[f].name);
     if (v == NULL)
       continue;
-    if (!holds_number(v)) {
+    if (!sc_json_holds_number(v)) {
       g_set_error(error, SC_CHECKPOINT_ERROR, SC_ERROR_FORMAT,
                   "History of %s: entry %u: \"%s\" is not a number", sc_run_name(r),
                   i + 1, sc_metric_fields[f].name);
